@@ -1,0 +1,12 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace chat {
+
+// Sets spdlog's default logger to stderr at `level` (trace, debug, info, warn,
+// error, critical, off). Returns false and fills `error` for an unknown level.
+bool ConfigureLogging(std::string_view level, std::string* error);
+
+}  // namespace chat

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string_view>
+
+// Names both sides of the wire agree on. See docs/protocol.md.
+namespace chat {
+
+// Request metadata a client may send when it opens the Chat stream.
+inline constexpr std::string_view kUserHeader = "chat-user";  // the name to bind
+inline constexpr std::string_view kRoomHeader = "chat-room";  // room to join first
+// "S": deliver the room's messages after sequence number S instead of the
+// usual history (used when reconnecting).
+inline constexpr std::string_view kResumeAfterHeader = "chat-resume-after";
+
+// `user` on messages the server itself sends (notices, errors, command
+// replies). Never a valid name, so nobody can pose as the server.
+inline constexpr std::string_view kServerUser = "*";
+
+}  // namespace chat

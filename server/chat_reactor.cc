@@ -1,0 +1,176 @@
+#include "server/chat_reactor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+#include "chat_lenient.pb.h"
+#include "common/protocol_keys.h"
+#include "common/terminal_text.h"
+
+namespace chat {
+namespace {
+
+std::optional<std::string> Metadata(const grpc::CallbackServerContext& context,
+                                    std::string_view key) {
+  const auto& metadata = context.client_metadata();
+  const auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+  if (it == metadata.end()) return std::nullopt;
+  return std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options options)
+    : context_(context), hub_(hub), options_(options), peer_(context->peer()),
+      queue_(options.queue_limit) {
+  if (const auto resume = Metadata(*context, kResumeAfterHeader)) {
+    std::uint64_t seq = 0;
+    const auto [end, error] = std::from_chars(resume->data(), resume->data() + resume->size(), seq);
+    if (error != std::errc() || end != resume->data() + resume->size()) {
+      EndStream({grpc::StatusCode::INVALID_ARGUMENT,
+                 std::string(kResumeAfterHeader) + " must be a sequence number, got '" +
+                     SanitizeForTerminal(*resume) + "'"},
+                "");
+      return;
+    }
+    join_.resume_after = seq;
+  }
+  join_.name = Metadata(*context, kUserHeader).value_or("");
+  join_.room = Metadata(*context, kRoomHeader).value_or("");
+  // With a name in the metadata the user joins at once and starts receiving
+  // before saying anything; without one, the first message names it.
+  if (!join_.name.empty() && !JoinHub(join_.name, join_.room)) return;
+  StartRead(&incoming_);
+}
+
+bool ChatReactor::JoinHub(std::string name, std::string room) {
+  join_.name = std::move(name);
+  join_.room = std::move(room);
+  const grpc::Status status = hub_.Join(this, join_);
+  if (!status.ok()) {
+    spdlog::info("refused {} from {}: {}", SanitizeForTerminal(join_.name), peer_,
+                 status.error_message());
+    absl::MutexLock lock(&mu_);
+    CloseLocked(status);
+    return false;
+  }
+  joined_ = true;
+  name_for_logs_ = join_.name;
+  spdlog::info("{} connected from {}", name_for_logs_, peer_);
+  return true;
+}
+
+void ChatReactor::OnReadDone(bool ok) {
+  if (!ok) {
+    // Half-close (the client is done sending) or a broken stream: flush what
+    // is queued and end with OK; a broken stream's writes fail and end it anyway.
+    EndStream(grpc::Status::OK, context_->IsCancelled() ? "connection lost" : "");
+    return;
+  }
+  HandleIncoming();
+}
+
+void ChatReactor::HandleIncoming() {
+  internal::LenientChatMessage message;
+  grpc::Slice bytes;
+  if (!incoming_.TrySingleSlice(&bytes).ok() && !incoming_.DumpToSingleSlice(&bytes).ok()) {
+    EndStream({grpc::StatusCode::INTERNAL, "could not read the message"}, "protocol error");
+    return;
+  }
+  if (!message.ParseFromArray(bytes.begin(), static_cast<int>(bytes.size()))) {
+    EndStream({grpc::StatusCode::INVALID_ARGUMENT, "the message is not a valid chat.ChatMessage"},
+              "protocol error");
+    return;
+  }
+  if (!joined_) {
+    if (join_.name.empty() && message.user().empty()) {
+      EndStream({grpc::StatusCode::INVALID_ARGUMENT,
+                 "no user name: send 'chat-user' metadata or set `user` in your first message"},
+                "");
+      return;
+    }
+    std::string name = join_.name.empty() ? message.user() : join_.name;
+    std::string room = join_.room.empty() ? message.room() : join_.room;
+    if (!JoinHub(std::move(name), std::move(room))) return;
+  }
+  hub_.Receive(this, message.message(), message.client_msg_id());
+  StartRead(&incoming_);
+}
+
+void ChatReactor::EndStream(const grpc::Status& status, std::string_view reason) {
+  hub_.Leave(this, reason);  // before taking mu_: lock order is hub, then reactor
+  absl::MutexLock lock(&mu_);
+  CloseLocked(status);
+}
+
+bool ChatReactor::Deliver(EnvelopePtr envelope) {
+  absl::MutexLock lock(&mu_);
+  if (closing_) return false;
+  switch (queue_.Push(std::move(envelope))) {
+    case WriteQueue<EnvelopePtr>::PushResult::kStartWrite:
+      StartWrite(&queue_.front()->wire);
+      return true;
+    case WriteQueue<EnvelopePtr>::PushResult::kQueued:
+      return true;
+    case WriteQueue<EnvelopePtr>::PushResult::kFull:
+      break;
+  }
+  spdlog::warn("disconnecting {} ({}): {} messages are waiting for it", name_for_logs_, peer_,
+               queue_.size());
+  queue_.DropWaiting();
+  CloseLocked({grpc::StatusCode::RESOURCE_EXHAUSTED,
+               "disconnected: " + std::to_string(options_.queue_limit) +
+                   " messages were waiting for this client; it is not reading fast enough"});
+  return false;
+}
+
+void ChatReactor::Close(const grpc::Status& status) {
+  absl::MutexLock lock(&mu_);
+  CloseLocked(status);
+}
+
+void ChatReactor::OnWriteDone(bool ok) {
+  absl::MutexLock lock(&mu_);
+  if (!ok) {
+    // The stream is broken (client gone or cancelled): nothing more can be sent.
+    if (!closing_) closing_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
+    queue_.DropWaiting();
+  }
+  if (queue_.WriteDone()) {
+    StartWrite(&queue_.front()->wire);
+    return;
+  }
+  MaybeFinishLocked();
+}
+
+void ChatReactor::OnCancel() {
+  absl::MutexLock lock(&mu_);
+  queue_.DropWaiting();
+  CloseLocked({grpc::StatusCode::CANCELLED, "cancelled"});
+}
+
+void ChatReactor::OnDone() {
+  hub_.Leave(this, "connection lost");
+  std::string status;
+  {
+    absl::MutexLock lock(&mu_);
+    status = closing_ ? std::to_string(closing_->error_code()) + " " + closing_->error_message()
+                      : "unknown";
+  }
+  if (joined_) spdlog::info("{} disconnected ({}): status {}", name_for_logs_, peer_, status);
+  delete this;
+}
+
+void ChatReactor::CloseLocked(const grpc::Status& status) {
+  if (!closing_) closing_ = status;
+  MaybeFinishLocked();
+}
+
+void ChatReactor::MaybeFinishLocked() {
+  if (finished_ || !closing_ || !queue_.empty()) return;
+  finished_ = true;
+  Finish(*closing_);
+}
+
+}  // namespace chat

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
+#include <grpcpp/grpcpp.h>
+
+#include <optional>
+#include <string>
+
+#include "common/write_queue.h"
+#include "server/hub.h"
+#include "server/subscriber.h"
+
+namespace chat {
+
+// The server side of one Chat stream.
+//
+// States: Open (no name yet) -> Joined (a hub member) -> Closing (a final
+// status is chosen; what is queued drains) -> Finished (Finish() called) ->
+// Done (OnDone: deleted).
+//
+// Ownership: created with `new` by ChatServiceImpl::Chat and owned by gRPC
+// until OnDone, where it leaves the hub and deletes itself. Hub::Leave takes
+// the hub mutex, so once it returns no hub thread is inside Deliver or Close
+// and none can reach this object again.
+//
+// Threads: reactions run on gRPC's callback threads, possibly in parallel;
+// Deliver and Close run on whichever thread holds the hub mutex. Everything
+// they share is guarded by mu_ (lock order: hub mutex, then mu_). Read-side
+// state (incoming_, joined_) is only touched by the constructor and
+// OnReadDone, of which one runs at a time.
+class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
+                          public Subscriber {
+ public:
+  struct Options {
+    std::size_t queue_limit = 1024;  // messages waiting for this client, at most
+  };
+
+  ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options options);
+
+  // Subscriber: called by the hub with its mutex held.
+  bool Deliver(EnvelopePtr envelope) override;
+  void Close(const grpc::Status& status) override;
+
+ private:
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+  void HandleIncoming();
+  bool JoinHub(std::string name, std::string room);
+  // Ends the stream: leaves the hub, then finishes with `status` once drained.
+  void EndStream(const grpc::Status& status, std::string_view reason);
+
+  // Chooses the final status (the first one wins) and finishes if nothing is queued.
+  void CloseLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  grpc::CallbackServerContext* const context_;
+  Hub& hub_;
+  const Options options_;
+  const std::string peer_;
+
+  // Read side (see the class comment).
+  grpc::ByteBuffer incoming_;
+  bool joined_ = false;
+  JoinRequest join_;  // from request metadata; name and room may come with the first message
+  std::string name_for_logs_;
+
+  absl::Mutex mu_;
+  WriteQueue<EnvelopePtr> queue_ ABSL_GUARDED_BY(mu_);
+  std::optional<grpc::Status> closing_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace chat

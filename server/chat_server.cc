@@ -1,0 +1,70 @@
+#include "server/chat_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include "server/memory_room_log.h"
+
+namespace chat {
+namespace {
+
+// Room for the fields around the text (names, ids) in a frame.
+constexpr std::size_t kFrameOverheadBytes = 1024;
+
+HubOptions MakeHubOptions(const ServerOptions& options) {
+  HubOptions hub;
+  hub.max_message_bytes = options.max_message_bytes;
+  const std::size_t history = options.history;
+  hub.make_room_log = [history](const std::string&) {
+    return std::make_unique<MemoryRoomLog>(history);
+  };
+  return hub;
+}
+
+}  // namespace
+
+ChatServer::ChatServer(const ServerOptions& options)
+    : options_(options),
+      hub_(MakeHubOptions(options)),
+      service_(hub_, ChatReactor::Options{options.queue_limit}) {}
+
+ChatServer::~ChatServer() {
+  if (server_) Shutdown(std::chrono::milliseconds(0));
+}
+
+bool ChatServer::Start(std::string* error) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(&service_);
+  // Chat frames are small; a large limit only invites abuse. Texts between
+  // the chat limit and this one get a friendly error event from the hub.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes + kFrameOverheadBytes));
+  // Long-lived streams: ping idle connections, and accept clients' keepalive
+  // pings (every 20 s or more) without calling them abusive.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 5 * 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * 1000);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    *error = "cannot listen on " + options_.listen + " (address in use or invalid)";
+    server_.reset();
+    return false;
+  }
+  return true;
+}
+
+void ChatServer::Shutdown(std::chrono::milliseconds grace) {
+  if (!server_) return;
+  hub_.Shutdown();
+  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace chat

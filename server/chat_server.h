@@ -1,0 +1,41 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "server/chat_service.h"
+#include "server/hub.h"
+#include "server/server_options.h"
+
+namespace chat {
+
+// A running chat server: the hub, the service, health checking and reflection.
+class ChatServer {
+ public:
+  explicit ChatServer(const ServerOptions& options);
+  ~ChatServer();
+
+  // Binds and starts serving. Returns false with `error` filled when the
+  // address cannot be used.
+  bool Start(std::string* error);
+
+  // The port actually bound (useful with port 0).
+  int port() const { return port_; }
+  Hub& hub() { return hub_; }
+
+  // Tells every client, finishes their streams with UNAVAILABLE once their
+  // queues drain, and cancels whatever is still open after `grace`.
+  void Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(2));
+
+ private:
+  ServerOptions options_;
+  Hub hub_;
+  ChatServiceImpl service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace chat

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <grpcpp/support/byte_buffer.h>
+
+#include <memory>
+
+#include "chat.pb.h"
+
+namespace chat {
+
+// A message on its way out, serialised once and shared (read-only) by every
+// recipient's write queue: fan-out to N members costs N pointer copies, not N
+// serialisations.
+struct Envelope {
+  ChatMessage message;
+  grpc::ByteBuffer wire;
+};
+
+using EnvelopePtr = std::shared_ptr<const Envelope>;
+
+EnvelopePtr MakeEnvelope(ChatMessage message);
+
+}  // namespace chat

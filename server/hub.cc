@@ -1,0 +1,189 @@
+#include "server/hub.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/protocol_keys.h"
+#include "common/text_rules.h"
+
+namespace chat {
+namespace {
+
+std::int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Hub::Hub(HubOptions options) : options_(std::move(options)) {}
+
+grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
+  if (auto problem = CheckName(request.name)) {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            "invalid user name '" + request.name + "': " + *problem};
+  }
+  std::string room_error;
+  const std::string room =
+      NormalizeRoom(request.room.empty() ? kDefaultRoom : request.room, &room_error);
+  if (room.empty()) {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            "invalid room '" + request.room + "': " + room_error};
+  }
+
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) {
+    return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down; try again later"};
+  }
+  if (members_.contains(subscriber)) {
+    return {grpc::StatusCode::FAILED_PRECONDITION, "this stream has already joined"};
+  }
+  const std::string key = NameKey(request.name);
+  if (by_name_.contains(key)) {
+    return {grpc::StatusCode::ALREADY_EXISTS,
+            "the name '" + request.name + "' is already in use on this server; pick another"};
+  }
+  auto owned = std::make_unique<Member>(Member{subscriber, request.name, {}});
+  Member& member = *owned;
+  members_.emplace(subscriber, std::move(owned));
+  by_name_.emplace(key, &member);
+  NoticeLocked(member, NOTICE,
+               "welcome, " + member.name + "; type /help for the list of commands");
+  EnterRoomLocked(member, room, request.resume_after);
+  DropRefusedLocked();
+  return grpc::Status::OK;
+}
+
+void Hub::Leave(Subscriber* subscriber, std::string_view reason) {
+  absl::MutexLock lock(&mu_);
+  RemoveLocked(subscriber, reason);
+  DropRefusedLocked();
+}
+
+void Hub::Shutdown() {
+  absl::MutexLock lock(&mu_);
+  shutting_down_ = true;
+  const grpc::Status status(grpc::StatusCode::UNAVAILABLE,
+                            "the server is shutting down; reconnect later");
+  for (auto& [subscriber, member] : members_) {
+    NoticeLocked(*member, NOTICE, "the server is shutting down");
+    subscriber->Close(status);
+  }
+  members_.clear();
+  by_name_.clear();
+  refused_.clear();
+  for (auto& [name, room] : rooms_) room.members.clear();
+}
+
+std::size_t Hub::member_count() const {
+  absl::MutexLock lock(&mu_);
+  return members_.size();
+}
+
+Hub::Room& Hub::RoomLocked(const std::string& room) {
+  auto it = rooms_.find(room);
+  if (it == rooms_.end()) {
+    it = rooms_.emplace(room, Room{options_.make_room_log(room), {}}).first;
+  }
+  return it->second;
+}
+
+void Hub::EnterRoomLocked(Member& member, const std::string& room_name,
+                          std::optional<std::uint64_t> resume_after) {
+  Room& room = RoomLocked(room_name);
+  member.room = room_name;
+  const Replay replay = resume_after ? room.log->After(*resume_after) : room.log->Recent();
+  if (replay.restarted || replay.missed > 0) {
+    ChatMessage gap;
+    gap.set_kind(GAP);
+    gap.set_room(room_name);
+    // GAP's seq is the number after which delivery goes on.
+    gap.set_seq(replay.restarted ? 0 : *resume_after + replay.missed);
+    gap.set_message(replay.restarted
+                        ? "the history of #" + room_name +
+                              " restarted (the server was restarted); showing it from the start"
+                        : "you missed " + std::to_string(replay.missed) + " messages in #" +
+                              room_name + " that are no longer in history");
+    SendLocked(member, std::move(gap));
+  }
+  for (const EnvelopePtr& original : replay.messages) {
+    ChatMessage copy = original->message;
+    copy.set_replay(true);
+    DeliverLocked(member, MakeEnvelope(std::move(copy)));
+  }
+  room.members.push_back(&member);
+
+  ChatMessage joined;
+  joined.set_kind(JOIN);
+  joined.set_user(member.name);
+  joined.set_subject(member.name);
+  joined.set_message(member.name + " joined #" + room_name);
+  BroadcastLocked(room_name, std::move(joined));
+}
+
+void Hub::ExitRoomLocked(Member& member, std::string_view reason) {
+  Room& room = RoomLocked(member.room);
+  std::erase(room.members, &member);
+  ChatMessage left;
+  left.set_kind(LEAVE);
+  left.set_user(member.name);
+  left.set_subject(member.name);
+  std::string text = member.name + " left #" + member.room;
+  if (!reason.empty()) text += " (" + std::string(reason) + ")";
+  left.set_message(std::move(text));
+  BroadcastLocked(member.room, std::move(left));
+}
+
+void Hub::RemoveLocked(Subscriber* subscriber, std::string_view reason) {
+  const auto it = members_.find(subscriber);
+  if (it == members_.end()) return;
+  std::unique_ptr<Member> member = std::move(it->second);
+  members_.erase(it);
+  by_name_.erase(NameKey(member->name));
+  ExitRoomLocked(*member, reason);
+}
+
+void Hub::BroadcastLocked(const std::string& room_name, ChatMessage message) {
+  Room& room = RoomLocked(room_name);
+  message.set_room(room_name);
+  message.set_time_unix_ms(NowUnixMs());
+  const EnvelopePtr envelope = room.log->Append(std::move(message));
+  for (Member* member : room.members) DeliverLocked(*member, envelope);
+}
+
+void Hub::SendLocked(Member& member, ChatMessage message) {
+  message.set_time_unix_ms(NowUnixMs());
+  DeliverLocked(member, MakeEnvelope(std::move(message)));
+}
+
+void Hub::NoticeLocked(Member& member, Kind kind, std::string text) {
+  ChatMessage notice;
+  notice.set_kind(kind);
+  notice.set_user(std::string(kServerUser));
+  notice.set_room(member.room);
+  notice.set_message(std::move(text));
+  SendLocked(member, std::move(notice));
+}
+
+void Hub::DeliverLocked(Member& member, EnvelopePtr envelope) {
+  if (member.subscriber->Deliver(std::move(envelope))) return;
+  if (std::find(refused_.begin(), refused_.end(), member.subscriber) == refused_.end()) {
+    refused_.push_back(member.subscriber);
+  }
+}
+
+void Hub::DropRefusedLocked() {
+  while (!refused_.empty()) {
+    Subscriber* subscriber = refused_.back();
+    refused_.pop_back();
+    if (const auto it = members_.find(subscriber); it != members_.end()) {
+      spdlog::info("dropping {}: its stream no longer accepts messages", it->second->name);
+    }
+    RemoveLocked(subscriber, "disconnected");
+  }
+}
+
+}  // namespace chat

@@ -1,0 +1,122 @@
+#pragma once
+
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
+#include <grpcpp/support/status.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "server/room_log.h"
+#include "server/subscriber.h"
+
+namespace chat {
+
+struct HubOptions {
+  std::size_t max_message_bytes = 2048;
+  RoomLogFactory make_room_log;  // one log per room, made on first join
+};
+
+struct JoinRequest {
+  std::string name;
+  std::string room;                          // as the user wrote it; "" = the lobby
+  std::optional<std::uint64_t> resume_after;  // deliver messages after this seq, not history
+};
+
+// The broadcast hub: users, rooms, the order of each room's messages.
+//
+// Every room message is given its sequence number and handed to each member's
+// Subscriber::Deliver under the hub's one mutex, so all members see one order
+// and nobody is skipped or served twice. Deliver only enqueues, so the hub
+// never waits for a client; a subscriber that refuses (its queue is full) is
+// dropped from the hub, with a notice to its room.
+//
+// Lock order: Hub::mu_ before any subscriber's own mutex. Subscribers must
+// never call into the hub while holding their mutex.
+//
+// All public methods are safe to call from any thread.
+class Hub {
+ public:
+  explicit Hub(HubOptions options);
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // Binds `subscriber` to a unique name and puts it in a room, sending it the
+  // room's history (or what it missed since resume_after) and telling the room.
+  // Errors: INVALID_ARGUMENT (bad name or room), ALREADY_EXISTS (name in use),
+  // UNAVAILABLE (shutting down). On error nothing changed.
+  grpc::Status Join(Subscriber* subscriber, const JoinRequest& request);
+
+  // One line of input from a joined subscriber: chat text or a /command.
+  // Problems go back to that subscriber as ERROR events.
+  void Receive(Subscriber* subscriber, std::string_view text, std::string_view client_msg_id);
+
+  // Removes the subscriber and tells its room. Idempotent; after it returns
+  // the hub holds no pointer to `subscriber`.
+  void Leave(Subscriber* subscriber, std::string_view reason);
+
+  // Tells every member, closes every stream with UNAVAILABLE and refuses new joins.
+  void Shutdown();
+
+  std::size_t member_count() const;
+
+ private:
+  struct Member {
+    Subscriber* subscriber;
+    std::string name;
+    std::string room;
+  };
+  struct Room {
+    std::unique_ptr<RoomLog> log;
+    std::vector<Member*> members;  // in join order
+  };
+
+  Room& RoomLocked(const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EnterRoomLocked(Member& member, const std::string& room,
+                       std::optional<std::uint64_t> resume_after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ExitRoomLocked(Member& member, std::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveLocked(Subscriber* subscriber, std::string_view reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Appends to the room's log and delivers to every member.
+  void BroadcastLocked(const std::string& room, ChatMessage message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Delivers to one member; messages outside any room log have seq 0.
+  void SendLocked(Member& member, ChatMessage message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void NoticeLocked(Member& member, Kind kind, std::string text)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DeliverLocked(Member& member, EnvelopePtr envelope) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes members whose Deliver refused, telling their rooms (which may
+  // refuse more: loops until none is left).
+  void DropRefusedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Command handlers (hub_commands.cc).
+  void SayLocked(Member& member, std::string text, std::string_view client_msg_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ActionLocked(Member& member, const std::string& action, std::string_view client_msg_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PrivateLocked(Member& member, const std::string& to, const std::string& text,
+                     std::string_view client_msg_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SwitchRoomLocked(Member& member, const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RenameLocked(Member& member, const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WhoLocked(Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RoomsLocked(Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const HubOptions options_;
+
+  mutable absl::Mutex mu_;
+  std::unordered_map<Subscriber*, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
+  std::unordered_map<std::string, Member*> by_name_ ABSL_GUARDED_BY(mu_);  // key: NameKey()
+  std::map<std::string, Room> rooms_ ABSL_GUARDED_BY(mu_);                  // key: normalised room
+  std::vector<Subscriber*> refused_ ABSL_GUARDED_BY(mu_);  // Deliver said no; drop soon
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace chat

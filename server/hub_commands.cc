@@ -1,0 +1,171 @@
+// The hub's handling of one line of user input: plain text and /commands.
+#include <spdlog/spdlog.h>
+
+#include "common/command.h"
+#include "common/protocol_keys.h"
+#include "common/text_rules.h"
+#include "common/utf8.h"
+#include "server/hub.h"
+
+namespace chat {
+
+void Hub::Receive(Subscriber* subscriber, std::string_view text, std::string_view client_msg_id) {
+  absl::MutexLock lock(&mu_);
+  const auto it = members_.find(subscriber);
+  if (it == members_.end()) return;  // left already (or never joined)
+  Member& member = *it->second;
+
+  if (auto problem = CheckChatText(text, options_.max_message_bytes)) {
+    spdlog::debug("refused a message from {}: {}", member.name, *problem);
+    NoticeLocked(member, ERROR, "not sent: " + *problem);
+  } else if (client_msg_id.size() > kMaxClientMsgIdLength ||
+             CheckChatText(client_msg_id, kMaxClientMsgIdLength)) {
+    NoticeLocked(member, ERROR,
+                 "not sent: client_msg_id must be at most 64 bytes of printable UTF-8");
+  } else if (!text.empty()) {
+    Command command = ParseCommand(text);
+    switch (command.kind) {
+      case CommandKind::kSay:
+        SayLocked(member, std::move(command.arg), client_msg_id);
+        break;
+      case CommandKind::kMe:
+        ActionLocked(member, command.arg, client_msg_id);
+        break;
+      case CommandKind::kMsg:
+        PrivateLocked(member, command.arg, command.text, client_msg_id);
+        break;
+      case CommandKind::kJoin:
+        SwitchRoomLocked(member, command.arg);
+        break;
+      case CommandKind::kLeave:
+        if (member.room == kDefaultRoom) {
+          NoticeLocked(member, ERROR,
+                       "you are in the lobby, which cannot be left; /join ROOM to go elsewhere");
+        } else {
+          SwitchRoomLocked(member, std::string(kDefaultRoom));
+        }
+        break;
+      case CommandKind::kNick:
+        RenameLocked(member, command.arg);
+        break;
+      case CommandKind::kWho:
+        WhoLocked(member);
+        break;
+      case CommandKind::kRooms:
+        RoomsLocked(member);
+        break;
+      case CommandKind::kHelp: {
+        // One NOTICE per line: every message is one line of text.
+        std::string_view help = ServerCommandHelp();
+        while (!help.empty()) {
+          const std::size_t newline = help.find('\n');
+          NoticeLocked(member, NOTICE, std::string(help.substr(0, newline)));
+          help = newline == std::string_view::npos ? "" : help.substr(newline + 1);
+        }
+        break;
+      }
+      case CommandKind::kInvalid:
+        NoticeLocked(member, ERROR, std::move(command.error));
+        break;
+    }
+  }
+  DropRefusedLocked();
+}
+
+void Hub::SayLocked(Member& member, std::string text, std::string_view client_msg_id) {
+  ChatMessage message;
+  message.set_kind(CHAT);
+  message.set_user(member.name);
+  message.set_message(std::move(text));
+  message.set_client_msg_id(std::string(client_msg_id));
+  BroadcastLocked(member.room, std::move(message));
+}
+
+void Hub::ActionLocked(Member& member, const std::string& action,
+                       std::string_view client_msg_id) {
+  ChatMessage message;
+  message.set_kind(ACTION);
+  message.set_user(member.name);
+  message.set_subject(member.name);
+  message.set_message("* " + member.name + " " + action);
+  message.set_client_msg_id(std::string(client_msg_id));
+  BroadcastLocked(member.room, std::move(message));
+}
+
+void Hub::PrivateLocked(Member& member, const std::string& to, const std::string& text,
+                        std::string_view client_msg_id) {
+  const auto it = by_name_.find(NameKey(to));
+  if (it == by_name_.end()) {
+    NoticeLocked(member, ERROR, "not sent: nobody called '" + to + "' is online");
+    return;
+  }
+  Member& recipient = *it->second;
+  ChatMessage message;
+  message.set_kind(PRIVATE);
+  message.set_user(member.name);
+  message.set_subject(recipient.name);
+  message.set_message(text);
+  message.set_client_msg_id(std::string(client_msg_id));
+  message.set_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count());
+  const EnvelopePtr envelope = MakeEnvelope(std::move(message));
+  DeliverLocked(recipient, envelope);
+  if (&recipient != &member) DeliverLocked(member, envelope);  // the sender's acknowledgement
+}
+
+void Hub::SwitchRoomLocked(Member& member, const std::string& room) {
+  std::string error;
+  const std::string normalized = NormalizeRoom(room, &error);
+  if (normalized.empty()) {
+    NoticeLocked(member, ERROR, "cannot join '" + room + "': " + error);
+    return;
+  }
+  if (normalized == member.room) {
+    NoticeLocked(member, NOTICE, "you are already in #" + normalized);
+    return;
+  }
+  ExitRoomLocked(member, "");
+  EnterRoomLocked(member, normalized, std::nullopt);
+}
+
+void Hub::RenameLocked(Member& member, const std::string& name) {
+  if (auto problem = CheckName(name)) {
+    NoticeLocked(member, ERROR, "cannot rename to '" + name + "': " + *problem);
+    return;
+  }
+  const std::string old_key = NameKey(member.name);
+  const std::string new_key = NameKey(name);
+  if (new_key != old_key && by_name_.contains(new_key)) {
+    NoticeLocked(member, ERROR, "the name '" + name + "' is already in use");
+    return;
+  }
+  by_name_.erase(old_key);
+  by_name_.emplace(new_key, &member);
+  ChatMessage renamed;
+  renamed.set_kind(RENAME);
+  renamed.set_user(member.name);  // the old name: who did it
+  renamed.set_subject(name);      // the new name
+  renamed.set_message(member.name + " is now known as " + name);
+  member.name = name;
+  BroadcastLocked(member.room, std::move(renamed));
+}
+
+void Hub::WhoLocked(Member& member) {
+  const Room& room = RoomLocked(member.room);
+  std::string names;
+  for (const Member* other : room.members) names += (names.empty() ? "" : ", ") + other->name;
+  NoticeLocked(member, NOTICE,
+               std::to_string(room.members.size()) + " in #" + member.room + ": " + names);
+}
+
+void Hub::RoomsLocked(Member& member) {
+  std::string list;
+  for (const auto& [name, room] : rooms_) {
+    if (room.members.empty()) continue;
+    list += (list.empty() ? "#" : ", #") + name + " (" + std::to_string(room.members.size()) + ")";
+  }
+  NoticeLocked(member, NOTICE, "rooms: " + list);
+}
+
+}  // namespace chat

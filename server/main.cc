@@ -1,0 +1,70 @@
+// chat-server: parses options, sets up logging, runs the server until SIGINT or SIGTERM.
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cxxopts.hpp>
+
+#include "common/logging.h"
+#include "common/options.h"
+#include "server/chat_server.h"
+
+int main(int argc, char** argv) {
+  chat::ServerOptions defaults;
+  cxxopts::Options options("chat-server", "grpc-chat server: rooms, history, fan-out");
+  // clang-format off
+  options.add_options()
+    ("listen", "address to listen on (port 0 picks a free port)",
+     cxxopts::value<std::string>()->default_value(defaults.listen), "ADDR")
+    ("history", "messages kept per room and sent to members who join",
+     cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.history)), "N")
+    ("max-message-bytes", "longest chat text accepted, in bytes",
+     cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.max_message_bytes)), "N")
+    ("queue-limit", "messages waiting for one client before it is cut off as too slow",
+     cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.queue_limit)), "N")
+    ("log-level", "trace, debug, info, warn, error, critical or off",
+     cxxopts::value<std::string>()->default_value("info"), "LEVEL")
+    ("h,help", "show this help");
+  // clang-format on
+  const auto parsed = chat::ParseOptionsOrExit(options, argc, argv);
+
+  chat::ServerOptions server_options;
+  server_options.listen = parsed["listen"].as<std::string>();
+  server_options.history = parsed["history"].as<std::size_t>();
+  server_options.max_message_bytes = parsed["max-message-bytes"].as<std::size_t>();
+  server_options.queue_limit = parsed["queue-limit"].as<std::size_t>();
+  if (server_options.max_message_bytes == 0 || server_options.max_message_bytes > (1u << 20)) {
+    chat::ExitWithUsageError("chat-server", "--max-message-bytes must be between 1 and 1048576");
+  }
+  if (server_options.queue_limit == 0) {
+    chat::ExitWithUsageError("chat-server", "--queue-limit must be at least 1");
+  }
+  std::string error;
+  if (!chat::ConfigureLogging(parsed["log-level"].as<std::string>(), &error)) {
+    chat::ExitWithUsageError("chat-server", error);
+  }
+
+  // Block the signals in every thread (gRPC's included, which inherit the
+  // mask) and take them synchronously here.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  chat::ChatServer server(server_options);
+  if (!server.Start(&error)) {
+    spdlog::critical("{}", error);
+    return 1;
+  }
+  const std::string host = server_options.listen.substr(0, server_options.listen.rfind(':'));
+  spdlog::info("chat-server listening on {}:{} (history {}, max message {} bytes, queue limit {})",
+               host, server.port(), server_options.history, server_options.max_message_bytes,
+               server_options.queue_limit);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  server.Shutdown();
+  spdlog::info("stopped");
+  return 0;
+}

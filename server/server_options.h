@@ -1,0 +1,15 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace chat {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";  // port 0 picks a free port
+  std::size_t history = 200;               // messages kept per room
+  std::size_t max_message_bytes = 2048;    // longest chat text accepted
+  std::size_t queue_limit = 1024;          // messages waiting per client before it is cut off
+};
+
+}  // namespace chat
