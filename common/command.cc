@@ -38,7 +38,9 @@ std::string Lowered(std::string_view s) {
   return out;
 }
 
-Command Invalid(std::string error) { return Command{CommandKind::kInvalid, {}, {}, std::move(error)}; }
+Command Invalid(std::string error) {
+  return Command{CommandKind::kInvalid, {}, {}, std::move(error)};
+}
 
 }  // namespace
 

@@ -19,7 +19,8 @@ cxxopts::ParseResult ParseOptionsOrExit(cxxopts::Options& options, int argc, cha
       std::exit(0);
     }
     if (!result.unmatched().empty()) {
-      ExitWithUsageError(options.program(), "unexpected argument '" + result.unmatched().front() + "'");
+      ExitWithUsageError(options.program(),
+                         "unexpected argument '" + result.unmatched().front() + "'");
     }
     return result;
   } catch (const cxxopts::exceptions::exception& e) {

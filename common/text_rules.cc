@@ -16,8 +16,8 @@ std::optional<std::string> CheckIdentifier(std::string_view what, std::string_vi
                                            std::size_t max_length) {
   if (value.empty()) return std::string(what) + " is empty";
   if (value.size() > max_length) {
-    return std::string(what) + " is " + std::to_string(value.size()) + " characters long; at most " +
-           std::to_string(max_length) + " are allowed";
+    return std::string(what) + " is " + std::to_string(value.size()) +
+           " characters long; at most " + std::to_string(max_length) + " are allowed";
   }
   if (!std::isalnum(static_cast<unsigned char>(value.front()))) {
     return std::string(what) + " must start with a letter or digit";

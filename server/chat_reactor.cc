@@ -22,15 +22,18 @@ std::optional<std::string> Metadata(const grpc::CallbackServerContext& context,
 }  // namespace
 
 ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options options)
-    : context_(context), hub_(hub), options_(options), peer_(context->peer()),
+    : context_(context),
+      hub_(hub),
+      options_(options),
+      peer_(context->peer()),
       queue_(options.queue_limit) {
   if (const auto resume = Metadata(*context, kResumeAfterHeader)) {
     std::uint64_t seq = 0;
     const auto [end, error] = std::from_chars(resume->data(), resume->data() + resume->size(), seq);
     if (error != std::errc() || end != resume->data() + resume->size()) {
-      EndStream({grpc::StatusCode::INVALID_ARGUMENT,
-                 std::string(kResumeAfterHeader) + " must be a sequence number, got '" +
-                     SanitizeForTerminal(*resume) + "'"},
+      EndStream({grpc::StatusCode::INVALID_ARGUMENT, std::string(kResumeAfterHeader) +
+                                                         " must be a sequence number, got '" +
+                                                         SanitizeForTerminal(*resume) + "'"},
                 "");
       return;
     }
@@ -155,10 +158,13 @@ void ChatReactor::OnDone() {
   std::string status;
   {
     absl::MutexLock lock(&mu_);
-    status = closing_ ? std::to_string(closing_->error_code()) + " " + closing_->error_message()
-                      : "unknown";
+    if (closing_ && closing_->ok()) {
+      status = "OK";
+    } else if (closing_) {
+      status = "code " + std::to_string(closing_->error_code()) + ": " + closing_->error_message();
+    }
   }
-  if (joined_) spdlog::info("{} disconnected ({}): status {}", name_for_logs_, peer_, status);
+  if (joined_) spdlog::info("{} disconnected ({}), status {}", name_for_logs_, peer_, status);
   delete this;
 }
 

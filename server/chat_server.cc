@@ -4,13 +4,19 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "server/memory_room_log.h"
 
 namespace chat {
 namespace {
 
-// Room for the fields around the text (names, ids) in a frame.
-constexpr std::size_t kFrameOverheadBytes = 1024;
+// The largest frame accepted. Text over the chat limit but under this one
+// gets a friendly ERROR event and the stream goes on; a bigger frame is not
+// a mistake but abuse, and gRPC ends that stream with RESOURCE_EXHAUSTED.
+std::size_t MaxFrameBytes(std::size_t max_message_bytes) {
+  return std::max<std::size_t>(64 * 1024, 4 * max_message_bytes + 1024);
+}
 
 HubOptions MakeHubOptions(const ServerOptions& options) {
   HubOptions hub;
@@ -40,9 +46,7 @@ bool ChatServer::Start(std::string* error) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(&service_);
-  // Chat frames are small; a large limit only invites abuse. Texts between
-  // the chat limit and this one get a friendly error event from the hub.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes + kFrameOverheadBytes));
+  builder.SetMaxReceiveMessageSize(static_cast<int>(MaxFrameBytes(options_.max_message_bytes)));
   // Long-lived streams: ping idle connections, and accept clients' keepalive
   // pings (every 20 s or more) without calling them abusive.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 5 * 60 * 1000);

@@ -50,8 +50,7 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
   Member& member = *owned;
   members_.emplace(subscriber, std::move(owned));
   by_name_.emplace(key, &member);
-  NoticeLocked(member, NOTICE,
-               "welcome, " + member.name + "; type /help for the list of commands");
+  NoticeLocked(member, NOTICE, "welcome, " + member.name + "; type /help for the list of commands");
   EnterRoomLocked(member, room, request.resume_after);
   DropRefusedLocked();
   return grpc::Status::OK;

@@ -26,7 +26,7 @@ struct HubOptions {
 
 struct JoinRequest {
   std::string name;
-  std::string room;                          // as the user wrote it; "" = the lobby
+  std::string room;                           // as the user wrote it; "" = the lobby
   std::optional<std::uint64_t> resume_after;  // deliver messages after this seq, not history
 };
 
@@ -80,7 +80,8 @@ class Hub {
 
   Room& RoomLocked(const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EnterRoomLocked(Member& member, const std::string& room,
-                       std::optional<std::uint64_t> resume_after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                       std::optional<std::uint64_t> resume_after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ExitRoomLocked(Member& member, std::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveLocked(Subscriber* subscriber, std::string_view reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -90,8 +91,7 @@ class Hub {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Delivers to one member; messages outside any room log have seq 0.
   void SendLocked(Member& member, ChatMessage message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void NoticeLocked(Member& member, Kind kind, std::string text)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void NoticeLocked(Member& member, Kind kind, std::string text) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DeliverLocked(Member& member, EnvelopePtr envelope) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes members whose Deliver refused, telling their rooms (which may
   // refuse more: loops until none is left).
@@ -114,7 +114,7 @@ class Hub {
   mutable absl::Mutex mu_;
   std::unordered_map<Subscriber*, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<std::string, Member*> by_name_ ABSL_GUARDED_BY(mu_);  // key: NameKey()
-  std::map<std::string, Room> rooms_ ABSL_GUARDED_BY(mu_);                  // key: normalised room
+  std::map<std::string, Room> rooms_ ABSL_GUARDED_BY(mu_);                 // key: normalised room
   std::vector<Subscriber*> refused_ ABSL_GUARDED_BY(mu_);  // Deliver said no; drop soon
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -81,8 +81,7 @@ void Hub::SayLocked(Member& member, std::string text, std::string_view client_ms
   BroadcastLocked(member.room, std::move(message));
 }
 
-void Hub::ActionLocked(Member& member, const std::string& action,
-                       std::string_view client_msg_id) {
+void Hub::ActionLocked(Member& member, const std::string& action, std::string_view client_msg_id) {
   ChatMessage message;
   message.set_kind(ACTION);
   message.set_user(member.name);

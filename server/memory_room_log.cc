@@ -22,7 +22,8 @@ Replay MemoryRoomLog::After(std::uint64_t seq) const {
     replay.messages.assign(history_.begin(), history_.end());
     return replay;
   }
-  const std::uint64_t first_kept = history_.empty() ? last_seq_ + 1 : history_.front()->message.seq();
+  const std::uint64_t first_kept =
+      history_.empty() ? last_seq_ + 1 : history_.front()->message.seq();
   if (seq + 1 < first_kept) replay.missed = first_kept - seq - 1;
   for (const auto& envelope : history_) {
     if (envelope->message.seq() > seq) replay.messages.push_back(envelope);

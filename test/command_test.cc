@@ -1,0 +1,51 @@
+#include "common/command.h"
+
+#include <gtest/gtest.h>
+
+namespace chat {
+namespace {
+
+TEST(ParseCommand, PlainTextIsSaid) {
+  const Command c = ParseCommand("hello there");
+  EXPECT_EQ(c.kind, CommandKind::kSay);
+  EXPECT_EQ(c.arg, "hello there");
+}
+
+TEST(ParseCommand, DoubleSlashSaysALiteralSlash) {
+  const Command c = ParseCommand("//join is a command");
+  EXPECT_EQ(c.kind, CommandKind::kSay);
+  EXPECT_EQ(c.arg, "/join is a command");
+}
+
+TEST(ParseCommand, ParsesEachCommand) {
+  EXPECT_EQ(ParseCommand("/join dev").kind, CommandKind::kJoin);
+  EXPECT_EQ(ParseCommand("/join dev").arg, "dev");
+  EXPECT_EQ(ParseCommand("/JOIN #dev").arg, "#dev");
+  EXPECT_EQ(ParseCommand("/leave").kind, CommandKind::kLeave);
+  EXPECT_EQ(ParseCommand("/nick bob").arg, "bob");
+  EXPECT_EQ(ParseCommand("/me waves at  you").arg, "waves at  you");
+  EXPECT_EQ(ParseCommand("/who").kind, CommandKind::kWho);
+  EXPECT_EQ(ParseCommand("/rooms").kind, CommandKind::kRooms);
+  EXPECT_EQ(ParseCommand("/help").kind, CommandKind::kHelp);
+  const Command msg = ParseCommand("/msg bob  see you at 5 ");
+  EXPECT_EQ(msg.kind, CommandKind::kMsg);
+  EXPECT_EQ(msg.arg, "bob");
+  EXPECT_EQ(msg.text, "see you at 5");
+}
+
+TEST(ParseCommand, WrongUseGivesUsage) {
+  EXPECT_EQ(ParseCommand("/join").error, "usage: /join ROOM");
+  EXPECT_EQ(ParseCommand("/join a b").error, "usage: /join ROOM");
+  EXPECT_EQ(ParseCommand("/msg bob").error, "usage: /msg NAME TEXT");
+  EXPECT_EQ(ParseCommand("/who me").error, "usage: /who");
+  EXPECT_EQ(ParseCommand("/me").error, "usage: /me ACTION");
+}
+
+TEST(ParseCommand, UnknownCommandIsNamed) {
+  const Command c = ParseCommand("/frobnicate now");
+  EXPECT_EQ(c.kind, CommandKind::kInvalid);
+  EXPECT_NE(c.error.find("unknown command /frobnicate"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace chat

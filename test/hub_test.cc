@@ -1,0 +1,274 @@
+#include "server/hub.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "server/memory_room_log.h"
+
+namespace chat {
+namespace {
+
+// Records what the hub delivers; refuses once `capacity` messages are held.
+class FakeSubscriber : public Subscriber {
+ public:
+  explicit FakeSubscriber(std::size_t capacity = 100000) : capacity_(capacity) {}
+
+  bool Deliver(EnvelopePtr envelope) override {
+    if (closed_ || received.size() >= capacity_) {
+      closed_ = true;
+      return false;
+    }
+    received.push_back(envelope->message);
+    return true;
+  }
+  void Close(const grpc::Status& status) override {
+    closed_ = true;
+    close_status = status;
+  }
+
+  std::vector<ChatMessage> OfKind(Kind kind) const {
+    std::vector<ChatMessage> out;
+    for (const auto& m : received) {
+      if (m.kind() == kind) out.push_back(m);
+    }
+    return out;
+  }
+  std::vector<std::string> Texts(Kind kind) const {
+    std::vector<std::string> out;
+    for (const auto& m : OfKind(kind)) out.push_back(m.message());
+    return out;
+  }
+  const ChatMessage& Last() const { return received.back(); }
+
+  std::vector<ChatMessage> received;
+  std::optional<grpc::Status> close_status;
+
+ private:
+  std::size_t capacity_;
+  bool closed_ = false;
+};
+
+class HubTest : public ::testing::Test {
+ protected:
+  explicit HubTest(std::size_t history = 5)
+      : hub_(HubOptions{64, [history](const std::string&) {
+                          return std::make_unique<MemoryRoomLog>(history);
+                        }}) {}
+
+  void Join(FakeSubscriber& s, const std::string& name, const std::string& room = "",
+            std::optional<std::uint64_t> resume = std::nullopt) {
+    ASSERT_TRUE(hub_.Join(&s, JoinRequest{name, room, resume}).ok());
+  }
+
+  Hub hub_;
+};
+
+TEST_F(HubTest, EveryMemberGetsEveryMessageOnceInOneOrder) {
+  FakeSubscriber a, b, c;
+  Join(a, "a");
+  Join(b, "b");
+  Join(c, "c");
+  for (int i = 0; i < 20; ++i) {
+    hub_.Receive(i % 2 ? &a : &b, "m" + std::to_string(i), "");
+  }
+  const auto expected = a.OfKind(CHAT);
+  ASSERT_EQ(expected.size(), 20u);
+  for (const FakeSubscriber* s : {&b, &c}) {
+    const auto got = s->OfKind(CHAT);
+    ASSERT_EQ(got.size(), expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].message(), expected[i].message());
+      EXPECT_EQ(got[i].seq(), expected[i].seq());
+      if (i > 0) {
+        EXPECT_EQ(got[i].seq(), got[i - 1].seq() + 1);
+      }
+    }
+  }
+}
+
+TEST_F(HubTest, SenderIsStampedAndGetsItsOwnMessageWithItsId) {
+  FakeSubscriber a, b;
+  Join(a, "alice");
+  Join(b, "bob");
+  hub_.Receive(&a, "hi", "id-1");
+  EXPECT_EQ(a.Last().user(), "alice");
+  EXPECT_EQ(a.Last().client_msg_id(), "id-1");
+  EXPECT_GT(a.Last().seq(), 0u);
+  EXPECT_EQ(b.Last().user(), "alice");
+  EXPECT_EQ(b.Last().message(), "hi");
+}
+
+TEST_F(HubTest, NamesAreUniqueIgnoringCaseAndFollowTheRules) {
+  FakeSubscriber a, b, c;
+  Join(a, "Alice");
+  EXPECT_EQ(hub_.Join(&b, {"alice", "", {}}).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(hub_.Join(&c, {"", "", {}}).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(hub_.Join(&c, {"a b", "", {}}).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(hub_.Join(&c, {"carol", "bad room!", {}}).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(b.received.empty());
+  EXPECT_EQ(hub_.member_count(), 1u);
+}
+
+TEST_F(HubTest, JoinLeaveAndRenameAreAnnouncedToTheRoom) {
+  FakeSubscriber a, b;
+  Join(a, "alice");
+  Join(b, "bob");
+  EXPECT_EQ(a.Last().kind(), JOIN);
+  EXPECT_EQ(a.Last().message(), "bob joined #lobby");
+  hub_.Receive(&b, "/nick robert", "");
+  EXPECT_EQ(a.Last().kind(), RENAME);
+  EXPECT_EQ(a.Last().message(), "bob is now known as robert");
+  hub_.Receive(&b, "after", "");
+  EXPECT_EQ(a.Last().user(), "robert");
+  hub_.Leave(&b, "");
+  EXPECT_EQ(a.Last().kind(), LEAVE);
+  EXPECT_EQ(a.Last().message(), "robert left #lobby");
+  // The old name is free again after leaving.
+  FakeSubscriber c;
+  Join(c, "robert");
+}
+
+TEST_F(HubTest, RoomsAreSeparate) {
+  FakeSubscriber a, b;
+  Join(a, "alice");
+  Join(b, "bob", "#Dev");
+  hub_.Receive(&b, "in dev", "");
+  EXPECT_TRUE(a.Texts(CHAT).empty());
+  EXPECT_EQ(b.Last().room(), "dev");
+  hub_.Receive(&a, "/join dev", "");
+  hub_.Receive(&a, "hello dev", "");
+  EXPECT_EQ(b.Last().message(), "hello dev");
+  hub_.Receive(&a, "/leave", "");
+  EXPECT_EQ(b.Last().message(), "alice left #dev");
+  hub_.Receive(&a, "/leave", "");
+  EXPECT_EQ(a.Last().kind(), ERROR);
+}
+
+TEST_F(HubTest, JoiningMemberGetsTheLastNMessagesAsReplay) {
+  FakeSubscriber a, late;
+  Join(a, "alice");
+  for (int i = 0; i < 8; ++i) hub_.Receive(&a, "m" + std::to_string(i), "");
+  Join(late, "late");
+  std::vector<ChatMessage> replayed;
+  for (const auto& m : late.received) {
+    if (m.replay()) replayed.push_back(m);
+  }
+  ASSERT_EQ(replayed.size(), 5u);  // history length 5
+  EXPECT_EQ(replayed.back().message(), "m7");
+  EXPECT_EQ(replayed.front().message(), "m3");
+}
+
+TEST_F(HubTest, ResumeGivesExactlyTheMissedMessages) {
+  FakeSubscriber a, b1, b2;
+  Join(a, "alice");
+  Join(b1, "bob");
+  hub_.Receive(&a, "one", "");
+  const std::uint64_t seen = b1.Last().seq();
+  hub_.Leave(&b1, "");
+  hub_.Receive(&a, "two", "");
+  hub_.Receive(&a, "three", "");
+  Join(b2, "bob", "", seen);
+  std::vector<std::string> replayed;
+  for (const auto& m : b2.received) {
+    if (m.replay()) replayed.push_back(m.message());
+  }
+  // What bob missed: his own leave notice, "two" and "three"; nothing before.
+  EXPECT_EQ(replayed, (std::vector<std::string>{"bob left #lobby", "two", "three"}));
+  EXPECT_TRUE(b2.OfKind(GAP).empty());
+}
+
+TEST_F(HubTest, ResumeBeyondHistoryReportsHowManyWereMissed) {
+  FakeSubscriber a, b1, b2;
+  Join(a, "alice");
+  Join(b1, "bob");
+  const std::uint64_t seen = b1.Last().seq();
+  hub_.Leave(&b1, "");
+  for (int i = 0; i < 10; ++i) hub_.Receive(&a, "m" + std::to_string(i), "");
+  Join(b2, "bob", "", seen);
+  const auto gaps = b2.OfKind(GAP);
+  ASSERT_EQ(gaps.size(), 1u);
+  // 11 messages after `seen` (a leave notice + 10); history keeps 5.
+  EXPECT_EQ(gaps[0].message(), "you missed 6 messages in #lobby that are no longer in history");
+  EXPECT_EQ(gaps[0].seq(), seen + 6);
+}
+
+TEST_F(HubTest, PrivateMessagesReachOnlyTheRecipientAndTheSender) {
+  FakeSubscriber a, b, c;
+  Join(a, "alice");
+  Join(b, "bob");
+  Join(c, "carol");
+  hub_.Receive(&a, "/msg BOB psst", "p1");
+  EXPECT_EQ(b.Last().kind(), PRIVATE);
+  EXPECT_EQ(b.Last().message(), "psst");
+  EXPECT_EQ(b.Last().user(), "alice");
+  EXPECT_EQ(a.Last().subject(), "bob");
+  EXPECT_EQ(a.Last().client_msg_id(), "p1");
+  EXPECT_TRUE(c.OfKind(PRIVATE).empty());
+  hub_.Receive(&a, "/msg nobody hi", "");
+  EXPECT_EQ(a.Last().kind(), ERROR);
+}
+
+TEST_F(HubTest, BadInputGetsAnErrorEventAndNothingElse) {
+  FakeSubscriber a, b;
+  Join(a, "alice");
+  Join(b, "bob");
+  const std::size_t before = b.received.size();
+  hub_.Receive(&a, std::string(65, 'x'), "");
+  EXPECT_EQ(a.Last().kind(), ERROR);
+  EXPECT_EQ(a.Last().message(), "not sent: message is 65 bytes; the limit is 64");
+  hub_.Receive(&a, "\xff\xfe", "");
+  EXPECT_EQ(a.Last().kind(), ERROR);
+  hub_.Receive(&a, "\x1b]0;pwned\x07", "");
+  EXPECT_EQ(a.Last().kind(), ERROR);
+  hub_.Receive(&a, "/bogus", "");
+  EXPECT_EQ(a.Last().kind(), ERROR);
+  hub_.Receive(&a, "/nick bad name", "");
+  EXPECT_EQ(a.Last().kind(), ERROR);
+  hub_.Receive(&a, "/nick BOB", "");
+  EXPECT_EQ(a.Last().kind(), ERROR);
+  EXPECT_EQ(b.received.size(), before);
+  hub_.Receive(&a, "fine", "");
+  EXPECT_EQ(b.Last().message(), "fine");
+}
+
+TEST_F(HubTest, WhoAndRoomsList) {
+  FakeSubscriber a, b, c;
+  Join(a, "alice");
+  Join(b, "bob");
+  Join(c, "carol", "dev");
+  hub_.Receive(&a, "/who", "");
+  EXPECT_EQ(a.Last().message(), "2 in #lobby: alice, bob");
+  hub_.Receive(&a, "/rooms", "");
+  EXPECT_EQ(a.Last().message(), "rooms: #dev (1), #lobby (2)");
+}
+
+TEST_F(HubTest, RefusingSubscriberIsDroppedAndOthersKeepReceiving) {
+  FakeSubscriber a, b;
+  FakeSubscriber slow(5);
+  Join(a, "alice");
+  Join(b, "bob");
+  Join(slow, "slow");
+  for (int i = 0; i < 10; ++i) hub_.Receive(&a, "m" + std::to_string(i), "");
+  EXPECT_EQ(hub_.member_count(), 2u);
+  EXPECT_EQ(b.Texts(CHAT).size(), 10u);
+  const auto leaves = b.Texts(LEAVE);
+  ASSERT_EQ(leaves.size(), 1u);
+  EXPECT_EQ(leaves[0], "slow left #lobby (disconnected)");
+}
+
+TEST_F(HubTest, ShutdownClosesEveryStreamWithUnavailable) {
+  FakeSubscriber a, b;
+  Join(a, "alice");
+  Join(b, "bob");
+  hub_.Shutdown();
+  ASSERT_TRUE(a.close_status);
+  EXPECT_EQ(a.close_status->error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(b.close_status->error_code(), grpc::StatusCode::UNAVAILABLE);
+  FakeSubscriber late;
+  EXPECT_EQ(hub_.Join(&late, {"late", "", {}}).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+}  // namespace
+}  // namespace chat

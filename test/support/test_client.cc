@@ -1,0 +1,124 @@
+#include "test/support/test_client.h"
+
+#include <algorithm>
+
+namespace chat::testing {
+
+TestClient::TestClient(const std::string& address, std::map<std::string, std::string> metadata,
+                       bool start_reading)
+    : channel_(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
+      stub_(ChatService::NewStub(channel_)) {
+  for (const auto& [key, value] : metadata) context_.AddMetadata(key, value);
+  // A safety net: no test stream outlives a minute even if a test forgets it.
+  context_.set_deadline(std::chrono::system_clock::now() + 60s);
+  stream_ = stub_->Chat(&context_);
+  if (start_reading) StartReading();
+}
+
+TestClient::~TestClient() {
+  context_.TryCancel();
+  if (reader_.joinable()) reader_.join();
+}
+
+std::unique_ptr<TestClient> TestClient::Joined(const std::string& address, const std::string& name,
+                                               const std::string& room) {
+  std::map<std::string, std::string> metadata{{"chat-user", name}};
+  if (!room.empty()) metadata["chat-room"] = room;
+  auto client = std::make_unique<TestClient>(address, metadata);
+  auto joined = client->WaitFor(
+      [&](const ChatMessage& m) { return m.kind() == JOIN && m.subject() == name && !m.replay(); });
+  if (!joined) return nullptr;
+  return client;
+}
+
+void TestClient::StartReading() {
+  reader_ = std::thread([this] { ReadLoop(); });
+}
+
+void TestClient::ReadLoop() {
+  ChatMessage message;
+  while (stream_->Read(&message)) {
+    std::lock_guard lock(mu_);
+    received_.push_back(message);
+    changed_.notify_all();
+  }
+  grpc::Status status = stream_->Finish();
+  std::lock_guard lock(mu_);
+  status_ = status;
+  changed_.notify_all();
+}
+
+bool TestClient::Send(const std::string& text, const std::string& client_msg_id) {
+  ChatMessage message;
+  message.set_message(text);
+  message.set_client_msg_id(client_msg_id);
+  return SendMessage(message);
+}
+
+bool TestClient::SendMessage(const ChatMessage& message) { return stream_->Write(message); }
+
+grpc::Status TestClient::CloseAndFinish(std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard lock(mu_);
+    if (!writes_done_) stream_->WritesDone();
+    writes_done_ = true;
+  }
+  if (auto status = WaitForStatus(timeout)) return *status;
+  return {grpc::StatusCode::DEADLINE_EXCEEDED, "test: the server did not finish the stream"};
+}
+
+std::optional<grpc::Status> TestClient::WaitForStatus(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  if (!changed_.wait_for(lock, timeout, [&] { return status_.has_value(); })) return std::nullopt;
+  return status_;
+}
+
+std::optional<ChatMessage> TestClient::WaitFor(
+    const std::function<bool(const ChatMessage&)>& predicate, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  std::size_t checked = 0;
+  std::optional<ChatMessage> found;
+  changed_.wait_for(lock, timeout, [&] {
+    for (; checked < received_.size(); ++checked) {
+      if (predicate(received_[checked])) {
+        found = received_[checked];
+        return true;
+      }
+    }
+    return status_.has_value();
+  });
+  return found;
+}
+
+std::optional<ChatMessage> TestClient::WaitForText(const std::string& text,
+                                                   std::chrono::milliseconds timeout) {
+  return WaitFor([&](const ChatMessage& m) { return m.message() == text; }, timeout);
+}
+
+std::optional<ChatMessage> TestClient::WaitForKind(Kind kind, std::chrono::milliseconds timeout) {
+  return WaitFor([&](const ChatMessage& m) { return m.kind() == kind; }, timeout);
+}
+
+bool TestClient::WaitForCount(Kind kind, std::size_t count, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return changed_.wait_for(lock, timeout, [&] {
+    return std::count_if(received_.begin(), received_.end(), [&](const ChatMessage& m) {
+             return m.kind() == kind;
+           }) >= static_cast<std::ptrdiff_t>(count);
+  });
+}
+
+std::vector<ChatMessage> TestClient::Received() {
+  std::lock_guard lock(mu_);
+  return received_;
+}
+
+std::vector<ChatMessage> TestClient::ReceivedOfKind(Kind kind) {
+  std::vector<ChatMessage> out;
+  for (auto& m : Received()) {
+    if (m.kind() == kind) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace chat::testing

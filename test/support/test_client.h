@@ -1,0 +1,75 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chat.grpc.pb.h"
+
+namespace chat::testing {
+
+using namespace std::chrono_literals;
+
+// A real gRPC client of the Chat stream for tests: a reader thread collects
+// what the server sends; every wait is bounded.
+class TestClient {
+ public:
+  // `metadata` goes on the stream (chat-user, chat-room, ...). With
+  // start_reading=false nothing is read until StartReading(): a client that
+  // stops reading.
+  TestClient(const std::string& address, std::map<std::string, std::string> metadata,
+             bool start_reading = true);
+  ~TestClient();
+
+  // Convenience: joins with chat-user metadata and waits for its own JOIN.
+  static std::unique_ptr<TestClient> Joined(const std::string& address, const std::string& name,
+                                            const std::string& room = "");
+
+  bool Send(const std::string& text, const std::string& client_msg_id = "");
+  bool SendMessage(const ChatMessage& message);
+  void StartReading();
+  // Half-closes, then waits for the server to finish; returns the final status.
+  grpc::Status CloseAndFinish(std::chrono::milliseconds timeout = 10s);
+  // Waits for the stream to end (without half-closing) and returns its status.
+  std::optional<grpc::Status> WaitForStatus(std::chrono::milliseconds timeout = 10s);
+
+  // Waits until a received message satisfies `predicate`; returns it.
+  std::optional<ChatMessage> WaitFor(const std::function<bool(const ChatMessage&)>& predicate,
+                                     std::chrono::milliseconds timeout = 10s);
+  std::optional<ChatMessage> WaitForText(const std::string& text,
+                                         std::chrono::milliseconds timeout = 10s);
+  std::optional<ChatMessage> WaitForKind(Kind kind, std::chrono::milliseconds timeout = 10s);
+  // Waits until `count` messages of `kind` have arrived; false on timeout.
+  bool WaitForCount(Kind kind, std::size_t count, std::chrono::milliseconds timeout = 20s);
+  // Everything received so far.
+  std::vector<ChatMessage> Received();
+  // Received messages of one kind.
+  std::vector<ChatMessage> ReceivedOfKind(Kind kind);
+
+ private:
+  void ReadLoop();
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<ChatService::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<ChatMessage, ChatMessage>> stream_;
+  std::thread reader_;
+
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<ChatMessage> received_;   // guarded by mu_
+  std::optional<grpc::Status> status_;  // guarded by mu_; set when the stream ended
+  bool writes_done_ = false;            // guarded by mu_
+};
+
+}  // namespace chat::testing
