@@ -1,0 +1,60 @@
+# Helpers shared by the benchmark scripts (sourced, not run).
+# Expects: root (the repository), build_dir.
+
+# Builds the benchmark and the server in build_dir (configuring it once).
+bench_build() {
+  if [ ! -f "$build_dir/build.ninja" ]; then
+    cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  cmake --build "$build_dir" --target fanout_bench chat-server >/dev/null
+}
+
+# Prints a TCP port on 127.0.0.1 that nothing listens on right now.
+bench_free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts SERVER_BIN on 127.0.0.1:PORT pinned to CPU SERVER_CPU, waits until it
+# accepts connections (at most 10 s) and sets server_pid.
+# Usage: bench_start_server PORT [extra chat-server options]
+bench_start_server() {
+  local port="$1"
+  shift
+  taskset -c "$SERVER_CPU" "$SERVER_BIN" --listen "127.0.0.1:$port" --queue-limit "$QUEUE_LIMIT" \
+    --log-level warn "$@" >>"$SERVER_LOG" 2>&1 &
+  server_pid=$!
+  local tries=0
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 100 ] || ! kill -0 "$server_pid" 2>/dev/null; then
+      echo "bench: chat-server did not start on port $port; see $SERVER_LOG" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+# Stops the server started by bench_start_server (SIGTERM, then SIGKILL after 10 s).
+bench_stop_server() {
+  [ -n "${server_pid:-}" ] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  local tries=0
+  while kill -0 "$server_pid" 2>/dev/null; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 100 ]; then
+      echo "bench: chat-server $server_pid ignored SIGTERM; killing it" >&2
+      kill -KILL "$server_pid" 2>/dev/null || true
+    fi
+    sleep 0.1
+  done
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+# The machine, as markdown list items.
+bench_machine() {
+  echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores online"
+  echo "- kernel: $(uname -r); memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "- gRPC: $(dpkg-query -W -f='${Version}' libgrpc++1.51 2>/dev/null || echo unknown) (Debian); compiler: $(c++ --version | head -1)"
+  echo "- load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
