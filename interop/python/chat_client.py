@@ -28,10 +28,21 @@ CONNECT_TIMEOUT_S = 5.0
 KEEPALIVE_TIME_MS = 30_000  # the server accepts pings every 10 s or more
 
 
+def finish(code):
+    """Flushes and exits at once. gRPC's thread may be blocked reading stdin
+    (when the stream ends before the input does); a normal interpreter
+    shutdown would wait on that read's lock and abort."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 def fail(reason, code=1):
     sys.stderr.write("%s: %s\n" % (PROGRAM, plain_format.sanitize(reason)))
-    sys.stderr.flush()
-    sys.exit(code)
+    finish(code)
 
 
 try:
@@ -130,7 +141,7 @@ def run(args):
         fail("the server ended the stream: %s" % describe(error))
     except KeyboardInterrupt:
         responses.cancel()
-        sys.exit(130)
+        finish(130)
     channel.close()
     return 0
 
@@ -141,7 +152,7 @@ def main(argv=None):
         code = run(args)
     except BrokenPipeError:
         code = 1
-    sys.exit(code)
+    finish(code)
 
 
 if __name__ == "__main__":

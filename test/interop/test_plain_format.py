@@ -1,0 +1,41 @@
+"""The Python client's plain format against the vectors all clients share."""
+
+import json
+import os
+import sys
+
+from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "interop", "python"))
+sys.path.insert(0, os.path.join(ROOT, "interop", "python", "gen"))
+
+import chat_pb2  # noqa: E402
+import plain_format  # noqa: E402
+from google.protobuf import json_format  # noqa: E402
+
+with open(os.path.join(ROOT, "interop", "testdata", "plain_format.json"), encoding="utf-8") as f:
+    VECTORS = json.load(f)
+
+
+def message(fields):
+    return json_format.ParseDict(fields, chat_pb2.ChatMessage())
+
+
+def test_sanitize_matches_shared_vectors():
+    for case in VECTORS["sanitize"]:
+        given = bytes.fromhex(case["in_hex"]) if "in_hex" in case else case["in"]
+        assert plain_format.sanitize(given) == case["out"], case
+
+
+def test_line_matches_shared_vectors():
+    for case in VECTORS["format"]:
+        assert plain_format.format_line(message(case["message"])) == case["line"], case
+
+
+def test_batch_prints_each_inner_message():
+    batch = VECTORS["batch"]
+    assert plain_format.format_frame(message(batch["message"])) == batch["lines"]
+
+
+def test_unknown_kind_is_named_by_number():
+    assert plain_format.kind_name(42) == "kind42"
