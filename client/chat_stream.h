@@ -1,0 +1,71 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "chat.grpc.pb.h"
+#include "common/write_queue.h"
+
+namespace chat {
+
+// Receives what happens on a ChatStream. Called on gRPC's callback threads:
+// implementations only hand the event over (the client's Inbox does that).
+class ChatStreamListener {
+ public:
+  virtual ~ChatStreamListener() = default;
+  virtual void OnStreamMessage(ChatMessage message) = 0;
+  virtual void OnStreamDone(const grpc::Status& status) = 0;
+};
+
+// The client side of one Chat stream.
+//
+// States: Started (reading; writes queue and drain one at a time through
+// OnWriteDone) -> HalfClosing (HalfClose() called: the queue drains, then
+// WritesDone) -> Done (OnDone: the listener has the final status).
+//
+// Ownership: shared. The session holds a shared_ptr; the reactor holds
+// itself (self_) from Start() until OnDone, so it outlives every callback
+// and is deleted by whichever lets go last. A hold (AddHold before
+// StartCall) keeps OnDone from running while the session may still write
+// from its own thread; it is released once no more writes can come: after
+// WritesDone, or when the server ends the stream.
+class ChatStream final : public grpc::ClientBidiReactor<ChatMessage, ChatMessage>,
+                         public std::enable_shared_from_this<ChatStream> {
+ public:
+  ChatStream(ChatService::Stub& stub, const std::map<std::string, std::string>& metadata,
+             std::shared_ptr<ChatStreamListener> listener);
+
+  void Start();
+
+  // Queues a message; false when the stream no longer takes writes.
+  // Safe to call from any thread.
+  bool Send(ChatMessage message);
+  // Half-closes once everything queued is written. Safe from any thread.
+  void HalfClose();
+  // Ends the stream now (the listener still gets OnStreamDone). Any thread.
+  void Cancel();
+
+ private:
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone(const grpc::Status& status) override;
+
+  void ReleaseHoldLocked();
+
+  grpc::ClientContext context_;
+  const std::shared_ptr<ChatStreamListener> listener_;
+  ChatMessage incoming_;              // only touched by the read chain
+  std::shared_ptr<ChatStream> self_;  // set by Start, dropped at the end of OnDone
+
+  std::mutex mu_;
+  WriteQueue<ChatMessage> queue_;      // guarded by mu_; unbounded (the user types slowly)
+  bool half_close_requested_ = false;  // guarded by mu_
+  bool writes_done_ = false;           // guarded by mu_: no write may start any more
+  bool hold_released_ = false;         // guarded by mu_
+};
+
+}  // namespace chat

@@ -1,0 +1,17 @@
+#pragma once
+
+#include "client/session.h"
+
+namespace chat {
+
+struct ClientOptions {
+  SessionOptions session;
+  bool color = true;
+};
+
+// Parses the command line and the environment (CHAT_SERVER, CHAT_NAME,
+// CHAT_ROOM, NO_COLOR, USER). --help prints help and exits 0; a bad option
+// or value prints one line and exits 2.
+ClientOptions ParseClientOptions(int argc, char** argv);
+
+}  // namespace chat

@@ -1,0 +1,113 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "chat.grpc.pb.h"
+#include "client/chat_output.h"
+#include "client/chat_stream.h"
+#include "client/inbox.h"
+
+namespace chat {
+
+struct SessionOptions {
+  std::string server = "127.0.0.1:50051";
+  std::string name;
+  std::string room;                                  // "" = the server's default (lobby)
+  std::chrono::milliseconds connect_timeout{10000};  // first connection
+  std::chrono::milliseconds retry_for{300000};       // reconnecting after a loss
+  std::chrono::milliseconds drain_timeout{10000};    // after end of input
+  std::chrono::milliseconds backoff_initial{250};
+  std::chrono::milliseconds backoff_max{10000};
+};
+
+// The chat session: one connection at a time, and everything that outlives
+// a connection. Reconnection lives here and only here: exponential backoff
+// with jitter, resuming after the last sequence number seen in the room,
+// de-duplicating by sequence number, and re-sending lines the server never
+// acknowledged (matched by client_msg_id).
+//
+// Single-threaded: every method runs on the client's event-loop thread.
+// Streams report through the Inbox; HandleEvents() consumes those reports.
+class Session {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Session(SessionOptions options, ChatOutput& output, Inbox& inbox);
+  ~Session();
+
+  void Start();
+  // One line the user typed (or one line from the pipe).
+  void SendLine(const std::string& line);
+  // No more input: half-close once everything typed is sent, then wait for
+  // the server to finish the stream (bounded by drain_timeout).
+  void EndInput();
+  // Leave now (Ctrl-C, a second Ctrl-D): cancel the stream.
+  void Abort();
+
+  void HandleEvents();
+  // When the loop must call OnTimer next, if ever.
+  std::optional<Clock::time_point> NextDeadline() const;
+  void OnTimer();
+
+  bool finished() const { return exit_code_.has_value(); }
+  int exit_code() const { return exit_code_.value_or(0); }
+  // The one-line reason for a non-zero exit.
+  const std::string& exit_reason() const { return exit_reason_; }
+
+ private:
+  enum class State { kConnecting, kReady, kWaitingToRetry, kClosing, kFinished };
+
+  struct PendingLine {
+    std::string id;
+    ChatMessage message;
+    bool private_message;
+  };
+
+  void Connect();
+  void OnMessage(ChatMessage message);
+  void OnDone(const grpc::Status& status);
+  void OnReady();
+  void Write(ChatMessage message, bool track);
+  void MaybeHalfClose();
+  void ScheduleRetry(const std::string& why);
+  void Finish(int code, std::string reason);
+  std::string NextMessageId();
+
+  const SessionOptions options_;
+  ChatOutput& output_;
+  Inbox& inbox_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<ChatService::Stub> stub_;
+  std::shared_ptr<ChatStream> stream_;
+  std::uint64_t stream_id_ = 0;
+
+  State state_ = State::kConnecting;
+  bool ever_ready_ = false;
+  bool input_ended_ = false;
+  std::string name_;
+  std::string room_;
+  std::map<std::string, std::uint64_t> last_seq_;  // room -> last sequence number shown
+  std::deque<ChatMessage> outbox_;                 // typed while not connected
+  std::deque<PendingLine> unacked_;                // sent, no echo yet
+
+  Clock::time_point first_attempt_;
+  Clock::time_point lost_at_;
+  std::optional<Clock::time_point> retry_at_;
+  std::optional<Clock::time_point> drain_deadline_;
+  std::chrono::milliseconds backoff_;
+  std::mt19937_64 random_;
+  std::string id_prefix_;
+  std::uint64_t id_counter_ = 0;
+
+  std::optional<int> exit_code_;
+  std::string exit_reason_;
+};
+
+}  // namespace chat
