@@ -75,7 +75,8 @@ def format_time(unix_ms):
 
 
 def kind_name(kind):
-    return KIND_NAMES.get(int(kind), "kind%d" % int(kind))
+    """Lower-case kind; unset and unknown (newer) kinds read "chat", as in the C++ client."""
+    return KIND_NAMES.get(int(kind), "chat")
 
 
 def format_line(message):

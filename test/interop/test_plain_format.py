@@ -37,5 +37,5 @@ def test_batch_prints_each_inner_message():
     assert plain_format.format_frame(message(batch["message"])) == batch["lines"]
 
 
-def test_unknown_kind_is_named_by_number():
-    assert plain_format.kind_name(42) == "kind42"
+def test_unknown_kind_reads_as_chat():
+    assert plain_format.kind_name(42) == "chat"

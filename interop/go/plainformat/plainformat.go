@@ -67,12 +67,13 @@ var kindNames = map[chatpb.Kind]string{
 	chatpb.Kind_GAP:              "gap",
 }
 
-// KindName is the lower-case name of a kind; unknown (newer) kinds read "kindN".
+// KindName is the lower-case name of a kind; unset and unknown (newer) kinds
+// read "chat", as in the C++ client.
 func KindName(kind chatpb.Kind) string {
 	if name, ok := kindNames[kind]; ok {
 		return name
 	}
-	return "kind" + strconv.Itoa(int(kind))
+	return "chat"
 }
 
 // Line formats one message (its batch, if any, is ignored: see Lines).

@@ -93,18 +93,18 @@ func TestBatchPrintsEachInnerMessage(t *testing.T) {
 	}
 }
 
-func TestUnknownKindIsNamedByNumber(t *testing.T) {
-	if got := KindName(chatpb.Kind(42)); got != "kind42" {
+func TestUnknownKindReadsAsChat(t *testing.T) {
+	if got := KindName(chatpb.Kind(42)); got != "chat" {
 		t.Errorf("KindName(42) = %q", got)
 	}
 }
 
 func TestValidUTF8ReplacesEachInvalidByte(t *testing.T) {
 	for in, want := range map[string]string{
-		"ok 日本":      "ok 日本",
-		"a\xe3\x81":   "a\uFFFD\uFFFD",
+		"ok 日本":         "ok 日本",
+		"a\xe3\x81":     "a\uFFFD\uFFFD",
 		"\xffb\xc0\xaf": "\uFFFDb\uFFFD\uFFFD",
-		"\x1b[0m":     "\x1b[0m", // controls are the server's business
+		"\x1b[0m":       "\x1b[0m", // controls are the server's business
 	} {
 		if got := ValidUTF8(in); got != want {
 			t.Errorf("ValidUTF8(%q) = %q, want %q", in, got, want)

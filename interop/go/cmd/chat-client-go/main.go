@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,8 +96,14 @@ func parseOptions(args []string) (options, error) {
 	flags.StringVar(&opts.name, "name", os.Getenv("CHAT_NAME"), "your user `name` (env CHAT_NAME)")
 	flags.StringVar(&opts.room, "room", os.Getenv("CHAT_ROOM"),
 		"`room` to join first (env CHAT_ROOM; default: the server's lobby)")
-	flags.DurationVar(&opts.connectTimeout, "connect-timeout", 5*time.Second,
-		"give up when the server cannot be reached within this `duration`")
+	opts.connectTimeout = 5 * time.Second
+	flags.Func("connect-timeout",
+		"give up when the server cannot be reached within this many `seconds` (or a Go duration: 500ms) (default 5)",
+		func(value string) error {
+			timeout, err := parseSeconds(value)
+			opts.connectTimeout = timeout
+			return err
+		})
 	usage := func(format string, args ...any) error {
 		return fail(2, format+" (see --help)", args...)
 	}
@@ -125,10 +132,22 @@ func parseOptions(args []string) (options, error) {
 			}
 		}
 	}
-	if opts.connectTimeout <= 0 {
-		return opts, usage("--connect-timeout must be positive")
-	}
 	return opts, nil
+}
+
+// parseSeconds reads "3" or "2.5" as seconds, as the other clients do, or a Go duration ("500ms").
+func parseSeconds(value string) (time.Duration, error) {
+	if seconds, err := strconv.ParseFloat(value, 64); err == nil {
+		if seconds <= 0 || seconds > 86400 {
+			return 0, errors.New("must be between 0 and 86400 seconds")
+		}
+		return time.Duration(seconds * float64(time.Second)), nil
+	}
+	duration, err := time.ParseDuration(value)
+	if err != nil || duration <= 0 {
+		return 0, errors.New("want seconds, e.g. 5 or 0.5")
+	}
+	return duration, nil
 }
 
 func run(opts options) error {
