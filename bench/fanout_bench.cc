@@ -15,10 +15,12 @@
 // (/proc/PID/stat utime+stime) and its memory per stream (RSS growth from
 // before connecting to after everyone joined).
 //
-// Streams are callback-API reactors (no thread per stream), spread over
-// several channels (one TCP connection each), so 10,000 idle subscribers need
-// about 100 file descriptors. The run ends by itself: join timeout, duration,
-// drain timeout, then every stream is cancelled.
+// Streams are callback-API reactors (no thread per stream). By default each
+// has its own channel (its own TCP connection), as real users do; with
+// --streams-per-channel N they share connections (HTTP/2 multiplexing), so
+// 10,000 idle subscribers can need about 100 file descriptors instead. The run
+// ends by itself: join timeout, duration, drain timeout, then every stream is
+// cancelled.
 //
 // Not a test: built with the project, never run by ctest. See docs/benchmarks.md.
 #include <grpcpp/grpcpp.h>
@@ -842,8 +844,8 @@ int main(int argc, char** argv) {
     ("drain-timeout", "seconds to wait for deliveries after publishing stops",
      cxxopts::value<double>()->default_value("5"), "SECONDS")
     ("join-timeout", "seconds to wait for everyone to join", cxxopts::value<double>()->default_value("60"), "SECONDS")
-    ("streams-per-channel", "streams sharing one channel (one TCP connection)",
-     cxxopts::value<int>()->default_value("100"), "N")
+    ("streams-per-channel", "streams sharing one channel (one TCP connection); 1 = a connection "
+     "per stream, like real users", cxxopts::value<int>()->default_value("1"), "N")
     ("message-bytes", "length of each chat text", cxxopts::value<std::size_t>()->default_value("64"), "N")
     ("batch", "send chat-batch: 1 (the server may pack several messages in one frame)")
     ("label", "name of this point in the report", cxxopts::value<std::string>()->default_value(""), "TEXT")

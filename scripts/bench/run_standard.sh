@@ -8,7 +8,7 @@
 #          [--server-bin PATH] [--only N[,N...]] [--batch]
 #   --server-bin  a chat-server to measure instead of the one built here
 #                 (e.g. an older build, for before/after comparisons)
-#   --only        run only these points (1-4, as numbered below)
+#   --only        run only these points (1-5, as numbered below)
 #   --batch       subscribers send "chat-batch: 1" (for servers that pack frames)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -48,15 +48,18 @@ rows="$(mktemp)"
 server_pid=""
 trap 'bench_stop_server; rm -f "$rows"' EXIT
 
-# Number, label, fanout_bench options. Point 4 spreads 10,000 subscribers over
-# 100 rooms of 100 with one publisher each at 1 msg/s: every subscriber gets
-# 1 msg/s (10,000 deliveries/s), while one room of 10,000 would first have to
-# deliver 10,000 x 10,000 / 2 JOIN events (see docs/benchmarks.md).
+# Number, label, fanout_bench options. Every stream has its own TCP
+# connection (as real users do) except in point 4, where 100 streams share
+# one. Points 4 and 5 spread 10,000 subscribers over 100 rooms of 100 with one
+# publisher each at 1 msg/s: every subscriber gets 1 msg/s (10,000
+# deliveries/s), while one room of 10,000 would first have to deliver
+# 10,000 x 10,000 / 2 JOIN events (see docs/benchmarks.md).
 points=(
   "1|100 subs x 1000 msg/s|-s 100 -p 1 --rate 1000"
   "2|1000 subs x 100 msg/s|-s 1000 -p 1 --rate 100"
   "3|100 subs, flat out|-s 100 -p 1 --rate 0 --window 64"
-  "4|10000 idle subs, 1 msg/s each|-s 10000 -p 100 --rooms 100 --rate 100"
+  "4|10000 idle subs, 1 msg/s each, 100 streams/conn|-s 10000 -p 100 --rooms 100 --rate 100 --streams-per-channel 100"
+  "5|10000 idle subs, 1 msg/s each, 1 stream/conn|-s 10000 -p 100 --rooms 100 --rate 100"
 )
 
 {
