@@ -54,7 +54,7 @@ bool ChatReactor::JoinHub(std::string name, std::string room) {
   if (!status.ok()) {
     spdlog::info("refused {} from {}: {}", SanitizeForTerminal(join_.name), peer_,
                  status.error_message());
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     CloseLocked(status);
     return false;
   }
@@ -103,12 +103,12 @@ void ChatReactor::HandleIncoming() {
 
 void ChatReactor::EndStream(const grpc::Status& status, std::string_view reason) {
   hub_.Leave(this, reason);  // before taking mu_: lock order is hub, then reactor
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   CloseLocked(status);
 }
 
 bool ChatReactor::Deliver(EnvelopePtr envelope) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (closing_) return false;
   switch (queue_.Push(std::move(envelope))) {
     case WriteQueue<EnvelopePtr>::PushResult::kStartWrite:
@@ -129,12 +129,12 @@ bool ChatReactor::Deliver(EnvelopePtr envelope) {
 }
 
 void ChatReactor::Close(const grpc::Status& status) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   CloseLocked(status);
 }
 
 void ChatReactor::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!ok) {
     // The stream is broken (client gone or cancelled): nothing more can be sent.
     if (!closing_) closing_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
@@ -148,7 +148,7 @@ void ChatReactor::OnWriteDone(bool ok) {
 }
 
 void ChatReactor::OnCancel() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   queue_.DropWaiting();
   CloseLocked({grpc::StatusCode::CANCELLED, "cancelled"});
 }
@@ -157,7 +157,7 @@ void ChatReactor::OnDone() {
   hub_.Leave(this, "connection lost");
   std::string status;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (closing_ && closing_->ok()) {
       status = "OK";
     } else if (closing_) {

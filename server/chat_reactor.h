@@ -1,7 +1,7 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
+#include "common/mutex.h"
 #include <grpcpp/grpcpp.h>
 
 #include <optional>
@@ -68,7 +68,7 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   JoinRequest join_;  // from request metadata; name and room may come with the first message
   std::string name_for_logs_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   WriteQueue<EnvelopePtr> queue_ ABSL_GUARDED_BY(mu_);
   std::optional<grpc::Status> closing_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

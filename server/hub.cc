@@ -34,7 +34,7 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
             "invalid room '" + request.room + "': " + room_error};
   }
 
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (shutting_down_) {
     return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down; try again later"};
   }
@@ -57,13 +57,13 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
 }
 
 void Hub::Leave(Subscriber* subscriber, std::string_view reason) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   RemoveLocked(subscriber, reason);
   DropRefusedLocked();
 }
 
 void Hub::Shutdown() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   shutting_down_ = true;
   const grpc::Status status(grpc::StatusCode::UNAVAILABLE,
                             "the server is shutting down; reconnect later");
@@ -78,7 +78,7 @@ void Hub::Shutdown() {
 }
 
 std::size_t Hub::member_count() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return members_.size();
 }
 

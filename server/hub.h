@@ -1,7 +1,7 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
+#include "common/mutex.h"
 #include <grpcpp/support/status.h>
 
 #include <cstddef>
@@ -111,7 +111,7 @@ class Hub {
 
   const HubOptions options_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::unordered_map<Subscriber*, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<std::string, Member*> by_name_ ABSL_GUARDED_BY(mu_);  // key: NameKey()
   std::map<std::string, Room> rooms_ ABSL_GUARDED_BY(mu_);                 // key: normalised room

@@ -9,6 +9,23 @@ bench_build() {
   cmake --build "$build_dir" --target fanout_bench chat-server >/dev/null
 }
 
+# Builds chat-server from commit REV (git archive into build_dir/server-at/REV,
+# so the work tree is not touched) and prints the binary's path. For
+# before/after comparisons: --server-commit in the run scripts.
+bench_build_server_at() {
+  local rev
+  rev="$(git -C "$root" rev-parse --short "$1^{commit}")"
+  local dir="$build_dir/server-at/$rev"
+  if [ ! -x "$dir/build/server/chat-server" ]; then
+    rm -rf "$dir"
+    mkdir -p "$dir/src"
+    git -C "$root" archive "$rev" | tar -x -C "$dir/src"
+    cmake -S "$dir/src" -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+    cmake --build "$dir/build" --target chat-server >/dev/null
+  fi
+  echo "$dir/build/server/chat-server"
+}
+
 # Prints a TCP port on 127.0.0.1 that nothing listens on right now.
 bench_free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -56,5 +73,8 @@ bench_machine() {
   echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores online"
   echo "- kernel: $(uname -r); memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "- gRPC: $(dpkg-query -W -f='${Version}' libgrpc++1.51 2>/dev/null || echo unknown) (Debian); compiler: $(c++ --version | head -1)"
+  local dirty=""
+  git -C "$root" diff --quiet HEAD -- server common proto 2>/dev/null || dirty=" + uncommitted changes"
+  echo "- sources: commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty (server/, common/, proto/)"
   echo "- load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 }

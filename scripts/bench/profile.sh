@@ -7,7 +7,7 @@
 # Needs perf: apt-get install linux-perf (Debian), and root or
 # kernel.perf_event_paranoid <= 1.
 #
-# Usage: scripts/bench/profile.sh [--duration SECONDS] [--server-bin PATH]
+# Usage: scripts/bench/profile.sh [--duration SECONDS] [--server-bin PATH | --server-commit REV]
 #          [--call-graph fp|dwarf] [-- fanout_bench options]
 #   fanout_bench options replace the default "-s 100 -p 1 --rate 1000".
 set -euo pipefail
@@ -19,11 +19,13 @@ build_dir="$root/build-bench"
 duration=10
 call_graph=fp
 SERVER_BIN=""
+server_commit=""
 load=(-s 100 -p 1 --rate 1000)
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --server-bin) SERVER_BIN="$2"; shift 2 ;;
+    --server-commit) server_commit="$2"; shift 2 ;;
     --call-graph) call_graph="$2"; shift 2 ;;
     --) shift; load=("$@"); break ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
@@ -36,6 +38,7 @@ if ! command -v perf >/dev/null 2>&1; then
 fi
 
 bench_build
+if [ -n "$server_commit" ]; then SERVER_BIN="$(bench_build_server_at "$server_commit")"; fi
 SERVER_BIN="${SERVER_BIN:-$build_dir/server/chat-server}"
 SERVER_CPU=0
 LOAD_CPU=1

@@ -11,7 +11,7 @@
 # each ghz worker uses its own: "u{{.WorkerID}}".
 #
 # Usage: scripts/bench/run_ghz.sh [--levels 1,10,50,200]
-#          [--calls-per-stream N] [--out FILE] [--server-bin PATH]
+#          [--calls-per-stream N] [--out FILE] [--server-bin PATH | --server-commit REV]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build_dir="$root/build-bench"
@@ -22,12 +22,14 @@ levels="1,10,50,200"
 calls=10
 out=""
 SERVER_BIN=""
+server_commit=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --levels) levels="$2"; shift 2 ;;
     --calls-per-stream) calls="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --server-bin) SERVER_BIN="$2"; shift 2 ;;
+    --server-commit) server_commit="$2"; shift 2 ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run_ghz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -40,6 +42,7 @@ if [ -z "$ghz" ]; then
   ghz="${gobin:-$(go env GOPATH)/bin}/ghz"
 fi
 bench_build
+if [ -n "$server_commit" ]; then SERVER_BIN="$(bench_build_server_at "$server_commit")"; fi
 SERVER_BIN="${SERVER_BIN:-$build_dir/server/chat-server}"
 SERVER_CPU=0
 LOAD_CPU=1

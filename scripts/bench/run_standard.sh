@@ -5,9 +5,10 @@
 # is bounded: join timeout + --duration + drain timeout, then the server stops.
 #
 # Usage: scripts/bench/run_standard.sh [--duration SECONDS] [--out FILE]
-#          [--server-bin PATH] [--only N[,N...]] [--batch]
+#          [--server-bin PATH | --server-commit REV] [--only N[,N...]] [--batch]
 #   --server-bin  a chat-server to measure instead of the one built here
-#                 (e.g. an older build, for before/after comparisons)
+#   --server-commit  build chat-server from this commit (git archive, in
+#                 build-bench/server-at/) and measure it: before/after comparisons
 #   --only        run only these points (1-5, as numbered below)
 #   --batch       subscribers send "chat-batch: 1" (for servers that pack frames)
 set -euo pipefail
@@ -21,19 +22,22 @@ out=""
 only=""
 batch=()
 SERVER_BIN=""
+server_commit=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --server-bin) SERVER_BIN="$2"; shift 2 ;;
+    --server-commit) server_commit="$2"; shift 2 ;;
     --only) only=",$2,"; shift 2 ;;
     --batch) batch=(--batch); shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run_standard.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
 bench_build
+if [ -n "$server_commit" ]; then SERVER_BIN="$(bench_build_server_at "$server_commit")"; fi
 SERVER_BIN="${SERVER_BIN:-$build_dir/server/chat-server}"
 SERVER_CPU=0
 LOAD_CPU=1
