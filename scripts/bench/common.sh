@@ -1,12 +1,15 @@
 # Helpers shared by the benchmark scripts (sourced, not run).
 # Expects: root (the repository), build_dir.
 
-# Builds the benchmark and the server in build_dir (configuring it once).
+# Builds fanout_bench, and chat-server unless SERVER_BIN is already chosen,
+# in build_dir (configuring it once).
 bench_build() {
   if [ ! -f "$build_dir/build.ninja" ]; then
     cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
-  cmake --build "$build_dir" --target fanout_bench chat-server >/dev/null
+  local targets=(fanout_bench)
+  [ -n "${SERVER_BIN:-}" ] || targets+=(chat-server)
+  cmake --build "$build_dir" --target "${targets[@]}" >/dev/null
 }
 
 # Builds chat-server from commit REV (git archive into build_dir/server-at/REV,
@@ -73,8 +76,12 @@ bench_machine() {
   echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores online"
   echo "- kernel: $(uname -r); memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "- gRPC: $(dpkg-query -W -f='${Version}' libgrpc++1.51 2>/dev/null || echo unknown) (Debian); compiler: $(c++ --version | head -1)"
-  local dirty=""
-  git -C "$root" diff --quiet HEAD -- server common proto 2>/dev/null || dirty=" + uncommitted changes"
-  echo "- sources: commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty (server/, common/, proto/)"
+  if [ -n "${server_commit:-}" ]; then
+    echo "- server built from commit $(git -C "$root" rev-parse --short "$server_commit")"
+  elif [ "${SERVER_BIN:-}" = "$build_dir/server/chat-server" ]; then
+    local dirty=""
+    git -C "$root" diff --quiet HEAD -- server common proto 2>/dev/null || dirty=" + uncommitted changes"
+    echo "- server built from the work tree: commit $(git -C "$root" rev-parse --short HEAD)$dirty (server/, common/, proto/)"
+  fi
   echo "- load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 }

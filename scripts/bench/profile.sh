@@ -37,8 +37,8 @@ if ! command -v perf >/dev/null 2>&1; then
   exit 1
 fi
 
-bench_build
 if [ -n "$server_commit" ]; then SERVER_BIN="$(bench_build_server_at "$server_commit")"; fi
+bench_build
 SERVER_BIN="${SERVER_BIN:-$build_dir/server/chat-server}"
 SERVER_CPU=0
 LOAD_CPU=1

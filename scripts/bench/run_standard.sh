@@ -36,8 +36,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-bench_build
 if [ -n "$server_commit" ]; then SERVER_BIN="$(bench_build_server_at "$server_commit")"; fi
+bench_build
 SERVER_BIN="${SERVER_BIN:-$build_dir/server/chat-server}"
 SERVER_CPU=0
 LOAD_CPU=1
