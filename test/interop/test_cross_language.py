@@ -96,8 +96,10 @@ def wait_for_all(clients, expected_for, what):
 
 def check_same_order_once(clients, expected_for, sent_order):
     """Each client printed each expected message exactly once, all in one order,
-    with seq numbers rising, and each sender's messages in the order sent."""
+    with seq numbers rising, and each sender's messages in the order sent.
+    The plain-format clients (C++, Go, Python) printed byte-identical lines."""
     reference = None
+    plain_reference = None
     for client in clients:
         expected = expected_for(client)
         lines = observed(client, expected)
@@ -110,6 +112,13 @@ def check_same_order_once(clients, expected_for, sent_order):
             seqs = [line.seq for line in lines]
             assert all(s > 0 for s in seqs), "%s: messages without seq: %s" % (client.name, seqs)
             assert seqs == sorted(set(seqs)), "%s: seq not rising: %s" % (client.name, seqs)
+            if plain_reference is None:
+                plain_reference = (client.name, lines)
+            else:
+                assert lines == plain_reference[1], "%s and %s printed different lines" % (
+                    plain_reference[0],
+                    client.name,
+                )
         order = [(line.sender, line.text) for line in lines]
         if reference is None:
             reference = (client.name, order)
@@ -202,6 +211,16 @@ def test_clients_of_every_language_chat_in_one_room(
         return lines
 
     wait_for_all(clients, private_lines, "the private messages")
+    # The sender's acknowledgement and the recipient's copy are the same line.
+    for sender, recipient, text in privates:
+        copies = {
+            line
+            for c in clients
+            if not c.two_field and c.name in (sender, recipient)
+            for line in c.lines()
+            if line.kind == "private" and line.text == text.encode("utf-8")
+        }
+        assert len(copies) <= 1, copies
 
     # 4. Everyone moves to #annex with /join (spelled differently by each) and chats there.
     for client, spelling in zip(clients, ("annex", "#annex", "Annex", "#ANNEX")):
