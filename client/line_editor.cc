@@ -17,6 +17,29 @@ LineEditor::LineEditor(std::string prompt, LineHandler handler)
   g_editor = this;
   rl_inhibit_completion = 1;  // Tab inserts nothing odd: there is nothing to complete
   rl_callback_handler_install(prompt_.c_str(), &LineEditor::HandleLine);
+  // Keys as weechat/irssi users expect them, whichever form (CSI or SS3) the
+  // terminal sends; libedit's emacs map leaves some of them out.
+  for (const char* binding : {
+           "bind ^[[A ed-prev-history",
+           "bind ^[OA ed-prev-history",
+           "bind ^[[B ed-next-history",
+           "bind ^[OB ed-next-history",
+           "bind ^[[C ed-next-char",
+           "bind ^[OC ed-next-char",
+           "bind ^[[D ed-prev-char",
+           "bind ^[OD ed-prev-char",
+           "bind ^[[H ed-move-to-beg",
+           "bind ^[OH ed-move-to-beg",
+           "bind ^[[1~ ed-move-to-beg",
+           "bind ^[[F ed-move-to-end",
+           "bind ^[OF ed-move-to-end",
+           "bind ^[[4~ ed-move-to-end",
+           "bind ^[[3~ ed-delete-next-char",
+           "bind ^W ed-delete-prev-word",
+           "bind ^U em-kill-line",
+       }) {
+    rl_parse_and_bind(binding);
+  }
   active_ = true;
 }
 
@@ -32,7 +55,16 @@ void LineEditor::Stop() {
 }
 
 void LineEditor::OnReadable() {
-  if (active_) rl_callback_read_char();
+  if (!active_) return;
+  line_accepted_ = false;
+  rl_callback_read_char();
+  if (line_accepted_ && active_) {
+    // After a line, libedit's callback mode stops recognising escape
+    // sequences (arrow keys arrive as text); installing the handler afresh
+    // resets its key-reading state.
+    rl_callback_handler_remove();
+    rl_callback_handler_install(prompt_.c_str(), &LineEditor::HandleLine);
+  }
 }
 
 void LineEditor::HandleLine(char* raw) {
@@ -47,6 +79,9 @@ void LineEditor::HandleLine(char* raw) {
     std::fputs("\033[1A\r\033[2K", rl_outstream ? rl_outstream : stdout);
     std::fflush(rl_outstream ? rl_outstream : stdout);
   }
+  // Until the next key, libedit's buffer still holds the accepted text and a
+  // redraw would show it again (see PrintAbove).
+  g_editor->line_accepted_ = true;
   g_editor->handler_(std::move(line));
 }
 
@@ -62,6 +97,13 @@ void LineEditor::PrintAbove(std::string_view text) {
   std::fputs("\r\033[2K", out);
   std::fwrite(text.data(), 1, text.size(), out);
   std::fputs("\r\n", out);
+  if (line_accepted_) {
+    // Nothing typed since the last Enter: draw the bare prompt ourselves,
+    // where libedit expects it, instead of a redraw of the stale buffer.
+    std::fputs(prompt_.c_str(), out);
+    std::fflush(out);
+    return;
+  }
   std::fflush(out);
   rl_forced_update_display();
 }

@@ -39,6 +39,7 @@ class LineEditor {
   std::string prompt_;
   LineHandler handler_;
   bool active_ = false;
+  bool line_accepted_ = false;  // a line was accepted and no key pressed since
 };
 
 }  // namespace chat

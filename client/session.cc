@@ -104,8 +104,9 @@ void Session::Start() {
 void Session::Connect() {
   std::map<std::string, std::string> metadata{{std::string(kUserHeader), name_}};
   if (!room_.empty()) metadata[std::string(kRoomHeader)] = room_;
-  if (const auto it = last_seq_.find(room_); it != last_seq_.end()) {
-    metadata[std::string(kResumeAfterHeader)] = std::to_string(it->second);
+  if (const auto it = positions_.find(room_); it != positions_.end()) {
+    metadata[std::string(kResumeAfterHeader)] = std::to_string(it->second.seq);
+    metadata[std::string(kResumeEpochHeader)] = std::to_string(it->second.epoch);
   }
   state_ = State::kConnecting;
   stream_ = std::make_shared<ChatStream>(*stub_, metadata,
@@ -131,11 +132,12 @@ void Session::OnMessage(ChatMessage message) {
     return;
   }
   if (message.kind() == GAP) {
-    last_seq_[message.room()] = message.seq();
+    positions_[message.room()] = {message.epoch(), message.seq()};
   } else if (message.seq() > 0 && !message.room().empty()) {
-    std::uint64_t& last = last_seq_[message.room()];
-    if (message.seq() <= last) return;  // seen before this reconnection
-    last = message.seq();
+    RoomPosition& position = positions_[message.room()];
+    if (message.epoch() != position.epoch) position = {message.epoch(), 0};  // a new life
+    if (message.seq() <= position.seq) return;  // seen before this reconnection
+    position.seq = message.seq();
   }
   if (!message.client_msg_id().empty() && SameName(message.user(), name_)) {
     std::erase_if(unacked_, [&](const PendingLine& p) { return p.id == message.client_msg_id(); });

@@ -93,9 +93,15 @@ class Session {
   bool input_ended_ = false;
   std::string name_;
   std::string room_;
-  std::map<std::string, std::uint64_t> last_seq_;  // room -> last sequence number shown
-  std::deque<ChatMessage> outbox_;                 // typed while not connected
-  std::deque<PendingLine> unacked_;                // sent, no echo yet
+  // Where we are in each room's log: the last sequence number shown, within
+  // the epoch it belongs to.
+  struct RoomPosition {
+    std::uint64_t epoch = 0;
+    std::uint64_t seq = 0;
+  };
+  std::map<std::string, RoomPosition> positions_;
+  std::deque<ChatMessage> outbox_;   // typed while not connected
+  std::deque<PendingLine> unacked_;  // sent, no echo yet
 
   Clock::time_point first_attempt_;
   Clock::time_point lost_at_;

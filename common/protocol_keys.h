@@ -11,6 +11,9 @@ inline constexpr std::string_view kRoomHeader = "chat-room";  // room to join fi
 // "S": deliver the room's messages after sequence number S instead of the
 // usual history (used when reconnecting).
 inline constexpr std::string_view kResumeAfterHeader = "chat-resume-after";
+// "E": the room epoch that S belongs to. When the room's log is in another
+// epoch (the server restarted), the client gets a GAP and the whole history.
+inline constexpr std::string_view kResumeEpochHeader = "chat-resume-epoch";
 
 // `user` on messages the server itself sends (notices, errors, command
 // replies). Never a valid name, so nobody can pose as the server.

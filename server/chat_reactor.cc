@@ -27,17 +27,20 @@ ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options
       options_(options),
       peer_(context->peer()),
       queue_(options.queue_limit) {
-  if (const auto resume = Metadata(*context, kResumeAfterHeader)) {
-    std::uint64_t seq = 0;
-    const auto [end, error] = std::from_chars(resume->data(), resume->data() + resume->size(), seq);
-    if (error != std::errc() || end != resume->data() + resume->size()) {
-      EndStream({grpc::StatusCode::INVALID_ARGUMENT, std::string(kResumeAfterHeader) +
-                                                         " must be a sequence number, got '" +
-                                                         SanitizeForTerminal(*resume) + "'"},
+  for (const auto& [header, field] : {std::pair{kResumeAfterHeader, &join_.resume_after},
+                                      std::pair{kResumeEpochHeader, &join_.resume_epoch}}) {
+    const auto value = Metadata(*context, header);
+    if (!value) continue;
+    std::uint64_t number = 0;
+    const auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), number);
+    if (error != std::errc() || end != value->data() + value->size()) {
+      EndStream({grpc::StatusCode::INVALID_ARGUMENT, std::string(header) +
+                                                         " must be a decimal number, got '" +
+                                                         SanitizeForTerminal(*value) + "'"},
                 "");
       return;
     }
-    join_.resume_after = seq;
+    *field = number;
   }
   join_.name = Metadata(*context, kUserHeader).value_or("");
   join_.room = Metadata(*context, kRoomHeader).value_or("");

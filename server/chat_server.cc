@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 
 #include "server/memory_room_log.h"
 
@@ -22,8 +23,11 @@ HubOptions MakeHubOptions(const ServerOptions& options) {
   HubOptions hub;
   hub.max_message_bytes = options.max_message_bytes;
   const std::size_t history = options.history;
-  hub.make_room_log = [history](const std::string&) {
-    return std::make_unique<MemoryRoomLog>(history);
+  // Epochs: random per room and server run, so a restarted server's numbers
+  // are never mistaken for the old ones.
+  auto random = std::make_shared<std::mt19937_64>(std::random_device{}());
+  hub.make_room_log = [history, random](const std::string&) {
+    return std::make_unique<MemoryRoomLog>(history, (*random)() >> 1);
   };
   return hub;
 }

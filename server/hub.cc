@@ -51,7 +51,7 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
   members_.emplace(subscriber, std::move(owned));
   by_name_.emplace(key, &member);
   NoticeLocked(member, NOTICE, "welcome, " + member.name + "; type /help for the list of commands");
-  EnterRoomLocked(member, room, request.resume_after);
+  EnterRoomLocked(member, room, request.resume_after, request.resume_epoch);
   DropRefusedLocked();
   return grpc::Status::OK;
 }
@@ -91,16 +91,27 @@ Hub::Room& Hub::RoomLocked(const std::string& room) {
 }
 
 void Hub::EnterRoomLocked(Member& member, const std::string& room_name,
-                          std::optional<std::uint64_t> resume_after) {
+                          std::optional<std::uint64_t> resume_after,
+                          std::optional<std::uint64_t> resume_epoch) {
   Room& room = RoomLocked(room_name);
   member.room = room_name;
-  const Replay replay = resume_after ? room.log->After(*resume_after) : room.log->Recent();
+  Replay replay;
+  if (resume_after && resume_epoch && *resume_epoch != room.log->epoch()) {
+    replay = room.log->Recent();  // another life of the room: its numbers mean nothing here
+    replay.restarted = true;
+  } else if (resume_after) {
+    replay = room.log->After(*resume_after);
+  } else {
+    replay = room.log->Recent();
+  }
   if (replay.restarted || replay.missed > 0) {
     ChatMessage gap;
     gap.set_kind(GAP);
+    gap.set_user(std::string(kServerUser));
     gap.set_room(room_name);
     // GAP's seq is the number after which delivery goes on.
     gap.set_seq(replay.restarted ? 0 : *resume_after + replay.missed);
+    gap.set_epoch(room.log->epoch());
     gap.set_message(replay.restarted
                         ? "the history of #" + room_name +
                               " restarted (the server was restarted); showing it from the start"

@@ -28,6 +28,7 @@ struct JoinRequest {
   std::string name;
   std::string room;                           // as the user wrote it; "" = the lobby
   std::optional<std::uint64_t> resume_after;  // deliver messages after this seq, not history
+  std::optional<std::uint64_t> resume_epoch;  // the room epoch resume_after belongs to
 };
 
 // The broadcast hub: users, rooms, the order of each room's messages.
@@ -80,8 +81,8 @@ class Hub {
 
   Room& RoomLocked(const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EnterRoomLocked(Member& member, const std::string& room,
-                       std::optional<std::uint64_t> resume_after)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                       std::optional<std::uint64_t> resume_after,
+                       std::optional<std::uint64_t> resume_epoch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ExitRoomLocked(Member& member, std::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveLocked(Subscriber* subscriber, std::string_view reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -125,7 +125,7 @@ void Hub::SwitchRoomLocked(Member& member, const std::string& room) {
     return;
   }
   ExitRoomLocked(member, "");
-  EnterRoomLocked(member, normalized, std::nullopt);
+  EnterRoomLocked(member, normalized, std::nullopt, std::nullopt);
 }
 
 void Hub::RenameLocked(Member& member, const std::string& name) {

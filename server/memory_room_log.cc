@@ -4,6 +4,7 @@ namespace chat {
 
 EnvelopePtr MemoryRoomLog::Append(ChatMessage message) {
   message.set_seq(++last_seq_);
+  message.set_epoch(epoch_);
   auto envelope = MakeEnvelope(std::move(message));
   if (capacity_ == 0) return envelope;
   if (history_.size() == capacity_) history_.pop_front();

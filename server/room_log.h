@@ -38,6 +38,9 @@ class RoomLog {
   virtual Replay After(std::uint64_t seq) const = 0;
 
   virtual std::uint64_t last_seq() const = 0;
+
+  // Identifies this life of the log; stamped on every message it appends.
+  virtual std::uint64_t epoch() const = 0;
 };
 
 using RoomLogFactory = std::function<std::unique_ptr<RoomLog>(const std::string& room)>;

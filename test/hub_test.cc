@@ -57,12 +57,14 @@ class HubTest : public ::testing::Test {
  protected:
   explicit HubTest(std::size_t history = 5)
       : hub_(HubOptions{64, [history](const std::string&) {
-                          return std::make_unique<MemoryRoomLog>(history);
+                          return std::make_unique<MemoryRoomLog>(history, 7);
                         }}) {}
 
   void Join(FakeSubscriber& s, const std::string& name, const std::string& room = "",
             std::optional<std::uint64_t> resume = std::nullopt) {
-    ASSERT_TRUE(hub_.Join(&s, JoinRequest{name, room, resume}).ok());
+    JoinRequest request{name, room, resume, std::nullopt};
+    if (resume) request.resume_epoch = 7;
+    ASSERT_TRUE(hub_.Join(&s, request).ok());
   }
 
   Hub hub_;
@@ -198,6 +200,22 @@ TEST_F(HubTest, ResumeBeyondHistoryReportsHowManyWereMissed) {
   EXPECT_EQ(gaps[0].seq(), seen + 6);
 }
 
+TEST_F(HubTest, ResumeFromAnotherEpochGetsAGapAndTheWholeHistory) {
+  FakeSubscriber a, b;
+  Join(a, "alice");
+  hub_.Receive(&a, "one", "");
+  ASSERT_TRUE(hub_.Join(&b, JoinRequest{"bob", "", 1, 12345}).ok());
+  const auto gaps = b.OfKind(GAP);
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(gaps[0].seq(), 0u);
+  EXPECT_EQ(gaps[0].epoch(), 7u);
+  std::vector<std::string> replayed;
+  for (const auto& m : b.received) {
+    if (m.replay()) replayed.push_back(m.message());
+  }
+  EXPECT_EQ(replayed, (std::vector<std::string>{"alice joined #lobby", "one"}));
+}
+
 TEST_F(HubTest, PrivateMessagesReachOnlyTheRecipientAndTheSender) {
   FakeSubscriber a, b, c;
   Join(a, "alice");
@@ -302,7 +320,8 @@ class LockedFakeSubscriber : public Subscriber {
 };
 
 TEST(HubConcurrencyTest, ConcurrentMembersSeeIncreasingSequenceNumbers) {
-  Hub hub(HubOptions{256, [](const std::string&) { return std::make_unique<MemoryRoomLog>(50); }});
+  Hub hub(
+      HubOptions{256, [](const std::string&) { return std::make_unique<MemoryRoomLog>(50, 7); }});
   constexpr int kThreads = 6;
   std::vector<LockedFakeSubscriber> subscribers(kThreads);
   std::vector<std::thread> threads;

@@ -1,0 +1,169 @@
+"""End-to-end tests of chat-client in pipe mode against a real chat-server."""
+import subprocess
+import time
+import unittest
+
+from harness import CLIENT, PipeClient, Proxy, Server, free_port, wait_until
+
+
+class PipeClientTest(unittest.TestCase):
+    def setUp(self):
+        self.server = Server()
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.kill()
+        self.server.stop()
+
+    def client(self, name, address=None, **kw):
+        c = PipeClient(address or self.server.address, name, **kw)
+        self.clients.append(c)
+        return c
+
+    def test_every_client_sees_every_message_once_in_one_order(self):
+        names = ["ann", "ben", "cat"]
+        clients = [self.client(n, room="e2e") for n in names]
+        for c in clients:
+            self.assertTrue(c.wait_joined(), c.err.snapshot())
+        self.assertTrue(wait_until(lambda: all(
+            len(c.messages("join")) >= 3 or c.name == "cat" for c in clients)))
+        for i in range(20):
+            for c in clients:
+                c.send(f"{c.name} says {i}")
+        total = 20 * len(clients)
+        for c in clients:
+            self.assertTrue(wait_until(lambda: len(c.texts()) >= total, 20), c.name)
+        orders = [[(m["seq"], m["sender"], m["text"]) for m in c.messages("chat")] for c in clients]
+        for order in orders:
+            self.assertEqual(len(order), total)
+            self.assertEqual(len(set(order)), total, "a message was printed twice")
+            self.assertEqual(order, orders[0])
+        for c in clients:
+            c.close_input()
+        for c in clients:
+            self.assertEqual(c.wait(), 0, c.err.snapshot())
+
+    def test_end_of_input_sends_everything_then_exits_zero(self):
+        watcher = self.client("watcher")
+        self.assertTrue(watcher.wait_joined())
+        proc = subprocess.run([CLIENT, "--server", self.server.address, "--name", "oneshot"],
+                              input=b"first\nsecond\n/me leaves\n", capture_output=True,
+                              timeout=30)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = proc.stdout.decode()
+        # Its own lines came back (acknowledged) before the stream ended.
+        self.assertIn(" chat oneshot first\n", out)
+        self.assertIn(" chat oneshot second\n", out)
+        self.assertIn(" action oneshot * oneshot leaves\n", out)
+        self.assertTrue(watcher.wait_for_text("second"))
+        self.assertTrue(watcher.wait_for_text("oneshot left #lobby"))
+
+    def test_plain_format_holds_time_room_seq_kind_sender_text(self):
+        a = self.client("alice")
+        self.assertTrue(a.wait_joined())
+        a.send("hello   world")
+        self.assertTrue(a.wait_for_text("hello   world"))
+        line = [l for l in a.out.snapshot() if l.endswith("hello   world")][0]
+        self.assertRegex(line, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z #lobby \d+ chat alice hello   world$")
+
+    def test_escape_sequences_from_others_are_never_printed_raw(self):
+        # The server refuses control characters; a name or room cannot hold
+        # them either. Check the error is shown, sanitised, and nothing raw.
+        a = self.client("alice")
+        self.assertTrue(a.wait_joined())
+        a.send("evil \x1b]0;owned\x07 title")
+        self.assertTrue(wait_until(lambda: a.messages("error")))
+        self.assertNotIn("\x1b", "\n".join(a.out.snapshot()))
+
+    def test_unreachable_server_exits_nonzero_with_one_line(self):
+        port = free_port()
+        start = time.monotonic()
+        proc = subprocess.run([CLIENT, "--server", f"127.0.0.1:{port}", "--name", "x",
+                               "--connect-timeout", "1"], input=b"hi\n", capture_output=True,
+                              timeout=30)
+        self.assertNotEqual(proc.returncode, 0)
+        err = proc.stderr.decode().strip().splitlines()
+        self.assertEqual(len(err), 1, err)
+        self.assertIn("cannot reach the server", err[0])
+        self.assertLess(time.monotonic() - start, 20)
+
+    def test_refused_name_exits_nonzero_with_reason(self):
+        a = self.client("taken")
+        self.assertTrue(a.wait_joined())
+        proc = subprocess.run([CLIENT, "--server", self.server.address, "--name", "TAKEN"],
+                              input=b"hi\n", capture_output=True, timeout=30)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("already in use", proc.stderr.decode())
+
+    def test_bad_option_exits_2(self):
+        proc = subprocess.run([CLIENT, "--name", "bad name!"], capture_output=True, timeout=10)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("invalid --name", proc.stderr.decode())
+        proc = subprocess.run([CLIENT, "--frobnicate"], capture_output=True, timeout=10)
+        self.assertEqual(proc.returncode, 2)
+
+    def test_network_cut_resumes_with_every_message_exactly_once(self):
+        proxy = Proxy(self.server.port)
+        try:
+            a = self.client("alice", address=proxy.address, room="cut")
+            b = self.client("bob", room="cut")
+            self.assertTrue(a.wait_joined() and b.wait_joined())
+            b.send("before the cut")
+            self.assertTrue(a.wait_for_text("before the cut"))
+            proxy.cut()
+            self.assertTrue(b.wait_for_text("alice left #cut (connection lost)"))
+            for i in range(5):
+                b.send(f"while cut {i}")
+            a.send("typed while disconnected")
+            self.assertTrue(b.wait_for_text("while cut 4"))
+            proxy.restore()
+            self.assertTrue(a.wait_for_text("typed while disconnected", 20), a.err.snapshot())
+            self.assertTrue(b.wait_for_text("typed while disconnected"))
+            b.send("after")
+            self.assertTrue(a.wait_for_text("after"))
+            texts = a.texts()
+            for i in range(5):
+                self.assertEqual(texts.count(f"while cut {i}"), 1, texts)
+            self.assertEqual(texts.count("before the cut"), 1)
+            self.assertEqual(b.texts().count("typed while disconnected"), 1)
+            seqs = [m["seq"] for m in a.messages() if m["room"] == "#cut" and m["seq"]]
+            self.assertEqual(seqs, sorted(set(seqs)), "sequence numbers repeat or go back")
+            self.assertTrue(any("reconnected" in l for l in a.err.snapshot()))
+        finally:
+            proxy.stop()
+
+
+class ServerRestartTest(unittest.TestCase):
+    def test_client_reconnects_after_restart_and_sends_what_was_typed(self):
+        port = free_port()
+        server = Server(port)
+        a = PipeClient(server.address, "alice")
+        b = None
+        try:
+            self.assertTrue(a.wait_joined())
+            a.send("first life")
+            self.assertTrue(a.wait_for_text("first life"))
+            self.assertEqual(server.stop(), 0)
+            self.assertTrue(wait_until(lambda: any("connection lost" in l for l in a.err.snapshot())))
+            a.send("typed during the restart")
+            server = Server(port)
+            b = PipeClient(server.address, "bob")
+            self.assertTrue(b.wait_for_text("typed during the restart", 30), a.err.snapshot())
+            b.send("welcome back")
+            self.assertTrue(a.wait_for_text("welcome back"))
+            texts = a.texts()
+            self.assertEqual(texts.count("typed during the restart"), 1)
+            self.assertEqual(texts.count("first life"), 1)
+            self.assertTrue(a.messages("gap"), "the restart of history was not reported")
+            a.close_input()
+            self.assertEqual(a.wait(), 0)
+        finally:
+            a.kill()
+            if b:
+                b.kill()
+            server.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,218 @@
+"""Helpers for end-to-end tests: real chat-server and chat-client processes.
+
+Every wait is bounded; every process started here is stopped by its PID.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+SERVER = os.environ.get("CHAT_SERVER_BIN", "chat-server")
+CLIENT = os.environ.get("CHAT_CLIENT_BIN", "chat-client")
+PLAIN_LINE = re.compile(r"^(\S+) (\S+) (\d+) (\w+) (\S+) ?(.*)$")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=10.0, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+class Lines:
+    """Collects a stream's lines on a thread."""
+
+    def __init__(self, stream):
+        self.lines = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream):
+        for raw in iter(stream.readline, b""):
+            with self._lock:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def snapshot(self):
+        with self._lock:
+            return list(self.lines)
+
+    def join(self, timeout=5):
+        self._thread.join(timeout)
+
+
+class Server:
+    def __init__(self, port=0, extra=()):
+        self.proc = subprocess.Popen(
+            [SERVER, "--listen", f"127.0.0.1:{port}", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.log = Lines(self.proc.stderr)
+        found = {}
+
+        def listening():
+            for line in self.log.snapshot():
+                m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+                if m:
+                    found["port"] = int(m.group(1))
+                    return True
+            return self.proc.poll() is not None
+
+        if not wait_until(listening, 15) or "port" not in found:
+            self.stop()
+            raise RuntimeError("chat-server did not start: " + "\n".join(self.log.snapshot()))
+        self.port = found["port"]
+        self.address = f"127.0.0.1:{self.port}"
+
+    def stop(self, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
+class PipeClient:
+    """chat-client with pipes on stdin and stdout (plain mode)."""
+
+    def __init__(self, address, name, room=None, extra=()):
+        args = [CLIENT, "--server", address, "--name", name, *extra]
+        if room:
+            args += ["--room", room]
+        env = dict(os.environ, NO_COLOR="1")
+        self.name = name
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env)
+        self.out = Lines(self.proc.stdout)
+        self.err = Lines(self.proc.stderr)
+
+    def send(self, line):
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+
+    def close_input(self):
+        self.proc.stdin.close()
+
+    def wait(self, timeout=20):
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+        self.out.join()
+        self.err.join()
+        return code
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def messages(self, kind=None):
+        """Parsed plain lines: dicts with time, room, seq, kind, sender, text."""
+        out = []
+        for line in self.out.snapshot():
+            m = PLAIN_LINE.match(line)
+            if m:
+                entry = dict(zip(("time", "room", "seq", "kind", "sender", "text"), m.groups()))
+                entry["seq"] = int(entry["seq"])
+                if kind is None or entry["kind"] == kind:
+                    out.append(entry)
+        return out
+
+    def texts(self, kind="chat"):
+        return [m["text"] for m in self.messages(kind)]
+
+    def wait_for_text(self, text, timeout=10):
+        return wait_until(lambda: any(m["text"] == text for m in self.messages()), timeout)
+
+    def wait_joined(self, timeout=10):
+        return wait_until(lambda: any(m["kind"] == "join" and m["sender"] == self.name
+                                      for m in self.messages()), timeout)
+
+
+class Proxy:
+    """A TCP relay on loopback that can cut every connection: a network cut."""
+
+    def __init__(self, upstream_port):
+        self.upstream_port = upstream_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.address = f"127.0.0.1:{self.port}"
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._open = True
+        self._stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self._stopped:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                if not self._open:
+                    client.close()
+                    continue
+                try:
+                    upstream = socket.create_connection(("127.0.0.1", self.upstream_port), 5)
+                except OSError:
+                    client.close()
+                    continue
+                self._sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        """Drops every connection and refuses new ones until restore()."""
+        with self._lock:
+            self._open = False
+            for s in self._sockets:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                    s.close()
+                except OSError:
+                    pass
+            self._sockets = []
+
+    def restore(self):
+        with self._lock:
+            self._open = True
+
+    def stop(self):
+        self._stopped = True
+        self.cut()
+        self.listener.close()
