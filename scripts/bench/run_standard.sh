@@ -54,10 +54,11 @@ trap 'bench_stop_server; rm -f "$rows"' EXIT
 
 # Number, label, fanout_bench options. Every stream has its own TCP
 # connection (as real users do) except in points 4 and 6, where 100 streams
-# share one (point 6 is point 1 with less work for the bench). Points 4 and 5 spread 10,000 subscribers over 100 rooms of 100 with one
-# publisher each at 1 msg/s: every subscriber gets 1 msg/s (10,000
-# deliveries/s), while one room of 10,000 would first have to deliver
-# 10,000 x 10,000 / 2 JOIN events (see docs/benchmarks.md).
+# share one (point 6 is point 1 with less work for the bench). Points 4 and 5
+# spread 10,000 subscribers over 100 rooms of 100 with one publisher each at
+# 1 msg/s: every subscriber gets 1 msg/s (10,000 deliveries/s), while one room
+# of 10,000 would first have to deliver 10,000 x 10,000 / 2 JOIN events (see
+# docs/benchmarks.md).
 points=(
   "1|100 subs x 1000 msg/s|-s 100 -p 1 --rate 1000"
   "2|1000 subs x 100 msg/s|-s 1000 -p 1 --rate 100"
