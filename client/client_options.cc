@@ -1,5 +1,7 @@
 #include "client/client_options.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cxxopts.hpp>
 
@@ -39,8 +41,9 @@ ClientOptions ParseClientOptions(int argc, char** argv) {
      cxxopts::value<std::string>()->default_value(Env("CHAT_ROOM", "lobby")), "ROOM")
     ("connect-timeout", "give up if the server cannot be reached for this long",
      cxxopts::value<double>()->default_value("10"), "SECONDS")
-    ("retry-for", "after losing the connection, keep reconnecting this long",
-     cxxopts::value<double>()->default_value("300"), "SECONDS")
+    ("retry-for", "after losing the connection, keep reconnecting this long "
+     "(default: 300 in a terminal, 30 in a pipe)",
+     cxxopts::value<double>(), "SECONDS")
     ("drain-timeout", "after end of input, wait this long for the server to finish",
      cxxopts::value<double>()->default_value("10"), "SECONDS")
     ("no-color", "no colours (also when NO_COLOR is set)")
@@ -59,7 +62,11 @@ ClientOptions ParseClientOptions(int argc, char** argv) {
   out.session.room = NormalizeRoom(parsed["room"].as<std::string>(), &room_error);
   if (out.session.room.empty()) ExitWithUsageError("chat-client", "invalid --room: " + room_error);
   out.session.connect_timeout = SecondsOption(parsed, "connect-timeout");
-  out.session.retry_for = SecondsOption(parsed, "retry-for");
+  // Scripts should not hang for long on a server that is gone; a person at a
+  // terminal would rather the client kept trying.
+  out.session.retry_for = parsed.count("retry-for") ? SecondsOption(parsed, "retry-for")
+                          : isatty(STDIN_FILENO)    ? std::chrono::seconds(300)
+                                                    : std::chrono::seconds(30);
   out.session.drain_timeout = SecondsOption(parsed, "drain-timeout");
   out.color = !parsed.count("no-color") && Env("NO_COLOR").empty();
   return out;
