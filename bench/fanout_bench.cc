@@ -24,6 +24,7 @@
 //
 // Not a test: built with the project, never run by ctest. See docs/benchmarks.md.
 #include <grpcpp/grpcpp.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -69,6 +70,12 @@ std::int64_t NowNs() {
 }
 
 double Seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
 
 // A lock-free log-linear histogram of nanoseconds: exact below 128, then 64
 // steps per power of two (at most 1.6% too high when reading a quantile).
@@ -191,6 +198,49 @@ ProcessSample SampleProcess(int pid) {
   return sample;
 }
 
+// The one CPU `pid` may run on, if it is pinned to exactly one (taskset -c N).
+std::optional<int> PinnedCpu(int pid) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(pid, sizeof set, &set) != 0 || CPU_COUNT(&set) != 1) return std::nullopt;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) return cpu;
+  }
+  return std::nullopt;
+}
+
+// Seconds CPU `cpu` was busy (user, nice, system, irq, softirq, steal) since boot.
+double CpuBusySeconds(int cpu) {
+  std::ifstream stat("/proc/stat");
+  const std::string name = "cpu" + std::to_string(cpu);
+  for (std::string line; std::getline(stat, line);) {
+    std::istringstream fields(line);
+    std::string label;
+    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    fields >> label >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+    if (label == name) {
+      return (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+  }
+  return 0;
+}
+
+// How much of a pinned process's CPU was used by others over an interval.
+struct CoreShare {
+  std::optional<int> cpu;
+  double busy_before = 0;
+  void Start(int pid) {
+    cpu = PinnedCpu(pid);
+    if (cpu) busy_before = CpuBusySeconds(*cpu);
+  }
+  // "CPU 0: 12% others": the core's busy time minus the process's own CPU time.
+  std::string Others(double process_cpu_seconds, double wall_seconds) const {
+    if (!cpu || wall_seconds <= 0) return "-";
+    const double others = CpuBusySeconds(*cpu) - busy_before - process_cpu_seconds;
+    return Fixed(std::max(0.0, 100 * others / wall_seconds), 0) + "%";
+  }
+};
+
 double ProcessCpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -212,8 +262,10 @@ struct Config {
   int streams_per_channel = 0;
   std::size_t message_bytes = 0;
   bool batch = false;
+  bool bdp_probe = true;
   std::string label;
   std::string markdown_row;
+  std::string ready_file;
 };
 
 class Bench;
@@ -380,6 +432,10 @@ class Bench {
     if (stamp.number <= previous) {
       reordered_.fetch_add(1, std::memory_order_relaxed);
     } else {
+      if (stamp.number > previous + 1) {
+        skipped_.fetch_add(static_cast<std::uint64_t>(stamp.number - previous - 1),
+                           std::memory_order_relaxed);
+      }
       previous = stamp.number;
     }
     latency_.Record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now_ns - stamp.sent_ns)));
@@ -475,7 +531,9 @@ class Bench {
 
   std::int64_t expected_publisher_joins_ = 0;
   std::atomic<std::int64_t> publisher_joins_seen_{0};
-  std::atomic<std::uint64_t> deliveries_{0}, echoes_{0}, reordered_{0}, seq_gaps_{0},
+  // skipped_: lines a subscriber never got although it got a later line of
+  // the same publisher (lost, unless they come later: then also reordered_).
+  std::atomic<std::uint64_t> deliveries_{0}, echoes_{0}, reordered_{0}, skipped_{0}, seq_gaps_{0},
       seq_backwards_{0}, errors_{0}, unknown_{0};
   std::atomic<std::int64_t> last_delivery_ns_{0};
   Histogram latency_;
@@ -487,6 +545,8 @@ class Bench {
   bool drained_ = false;
   ProcessSample baseline_, joined_sample_, before_, after_;
   double bench_cpu_ = 0;
+  CoreShare server_core_, bench_core_;
+  std::string server_core_others_ = "-", bench_core_others_ = "-";
 };
 
 void StreamBase::HandleOne(const ChatMessage& message) {
@@ -629,6 +689,7 @@ int Bench::Run() {
     // A channel of its own (own subchannel, own TCP connection) for each index.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("grpc_chat.bench_channel", i);
+    if (!c.bdp_probe) args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
     channels_.push_back(
         grpc::CreateCustomChannel(c.server, grpc::InsecureChannelCredentials(), args));
     stubs_.push_back(chat::ChatService::NewStub(channels_.back()));
@@ -683,6 +744,9 @@ int Bench::Run() {
     joined_sample_ = SampleProcess(c.server_pid);
     before_ = joined_sample_;
     const double bench_cpu_before = ProcessCpuSeconds();
+    if (c.server_pid > 0) server_core_.Start(c.server_pid);
+    bench_core_.Start(0);
+    if (!c.ready_file.empty()) std::ofstream(c.ready_file) << "publishing\n";
     const auto start = Clock::now();
     start_ns_ = NowNs();
     const auto end = start + std::chrono::duration_cast<Clock::duration>(
@@ -707,6 +771,11 @@ int Bench::Run() {
     drain_seconds_ = Seconds(measured_end_ns_ - stop_ns_);
     after_ = SampleProcess(c.server_pid);
     bench_cpu_ = ProcessCpuSeconds() - bench_cpu_before;
+    const double wall = Seconds(measured_end_ns_ - start_ns_);
+    bench_core_others_ = bench_core_.Others(bench_cpu_, wall);
+    if (after_.ok) {
+      server_core_others_ = server_core_.Others(after_.cpu_seconds - before_.cpu_seconds, wall);
+    }
   }
   Report(problem);
   TearDown();
@@ -729,12 +798,6 @@ void Bench::TearDown() {
   }
 }
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 std::string Micros(std::uint64_t ns) {
   return ns >= 10'000'000 ? Fixed(ns / 1e6, 0) + " ms"
          : ns >= 1'000'000 ? Fixed(ns / 1e6, 2) + " ms"
@@ -752,7 +815,7 @@ void Bench::Report(const std::string& problem) {
       << " connections; " << (flat_out() ? "flat out (window " + std::to_string(c.window) + ")"
                                          : Fixed(c.rate, 1) + " msg/s")
       << " for " << Fixed(c.duration, 1) << " s; " << c.message_bytes << "-byte texts"
-      << (c.batch ? "; chat-batch: 1" : "") << "\n"
+      << (c.batch ? "; chat-batch: 1" : "") << (c.bdp_probe ? "" : "; no BDP probe") << "\n"
       << "  joined in " << Fixed(join_seconds_, 2) << " s, publishers settled in "
       << Fixed(settle_seconds_, 2) << " s\n";
   if (!problem.empty()) {
@@ -764,8 +827,14 @@ void Bench::Report(const std::string& problem) {
   const std::int64_t last = last_delivery_ns_.load();
   const double active = last > start_ns_ ? Seconds(last - start_ns_) : window_seconds_;
   const double per_second = active > 0 ? static_cast<double>(deliveries) / active : 0;
-  const std::int64_t lost =
-      std::max<std::int64_t>(0, expected_deliveries_ - static_cast<std::int64_t>(deliveries));
+  // Lost: skipped over and never delivered. Late: not delivered when the
+  // drain timeout ran out, with nothing after them (the server fell behind).
+  const std::int64_t lost = std::max<std::int64_t>(
+      0, static_cast<std::int64_t>(skipped_.load()) - static_cast<std::int64_t>(reordered_.load()));
+  const std::int64_t late = std::max<std::int64_t>(
+      0, expected_deliveries_ - static_cast<std::int64_t>(deliveries) - lost);
+  const std::string lost_text =
+      std::to_string(lost) + (late > 0 ? " (+" + std::to_string(late) + " late)" : "");
   const double msg_rate = static_cast<double>(sent_) / window_seconds_;
   out << "  sent " << sent_ << " lines (" << Fixed(msg_rate, 1) << " msg/s"
       << (backlog_ > 0 ? "; " + std::to_string(backlog_) + " due but not sent: publishers fell behind"
@@ -774,7 +843,9 @@ void Bench::Report(const std::string& problem) {
       << "  deliveries to subscribers: " << deliveries << " of " << expected_deliveries_ << " ("
       << Fixed(per_second, 0) << "/s); echoes to publishers " << echoes_.load() << " of "
       << expected_echoes_ << (drained_ ? "" : "; NOT DRAINED within the drain timeout") << "\n"
-      << "  lost " << lost << ", reordered " << reordered_.load() << "; server seq: gaps "
+      << "  lost " << lost << ", reordered " << reordered_.load()
+      << (late > 0 ? ", still undelivered at the drain timeout " + std::to_string(late) : "")
+      << "; server seq: gaps "
       << seq_gaps_.load() << ", backwards " << seq_backwards_.load() << "; error events "
       << errors_.load() << "\n"
       << "  latency send->delivery: p50 " << Micros(latency_.Quantile(0.5)) << ", p90 "
@@ -799,7 +870,8 @@ void Bench::Report(const std::string& problem) {
     kib_per_stream = Fixed(grown / streams, 1);
     out << "  server: " << Fixed(cpu, 2) << " s CPU in " << Fixed(measured, 2) << " s ("
         << server_cpu << " of a core); " << cpu_per_delivery
-        << " us per delivery (subscriber deliveries + publisher echoes)\n"
+        << " us per delivery (subscriber deliveries + publisher echoes); other processes used "
+        << server_core_others_ << " of its core\n"
         << "  server memory: RSS " << baseline_.rss_kib << " KiB before connecting, "
         << joined_sample_.rss_kib << " KiB with everyone joined, " << after_.rss_kib
         << " KiB after the run; " << kib_per_stream << " KiB per stream, "
@@ -807,7 +879,8 @@ void Bench::Report(const std::string& problem) {
         << " -> " << joined_sample_.open_fds << "\n";
   }
   out << "  bench: " << Fixed(bench_cpu_, 2) << " s CPU (" << Fixed(100 * bench_cpu_ / measured, 0)
-      << "% of a core; near 100% means the bench, not the server, set the pace)\n";
+      << "% of a core; near 100% means the bench, not the server, set the pace); other processes "
+      << "used " << bench_core_others_ << " of its core\n";
   std::cout << out.str() << std::flush;
 
   if (!c.markdown_row.empty()) {
@@ -816,10 +889,11 @@ void Bench::Report(const std::string& problem) {
         << " | " << streams << " / " << connections << " | "
         << (flat_out() ? "flat out" : Fixed(c.rate, 0)) << " | " << Fixed(msg_rate, 0) << " | "
         << Fixed(per_second, 0) << " | " << Micros(latency_.Quantile(0.5)) << " | "
-        << Micros(latency_.Quantile(0.99)) << " | " << Micros(latency_.Max()) << " | " << lost
+        << Micros(latency_.Quantile(0.99)) << " | " << Micros(latency_.Max()) << " | " << lost_text
         << " | " << reordered_.load() + seq_backwards_.load() << " | " << cpu_per_delivery
         << " | " << server_cpu << " | " << kib_per_stream << " | "
-        << Fixed(100 * bench_cpu_ / measured, 0) << "% |\n";
+        << Fixed(100 * bench_cpu_ / measured, 0) << "% | " << server_core_others_ << " / "
+        << bench_core_others_ << " |\n";
   }
 }
 
@@ -848,8 +922,11 @@ int main(int argc, char** argv) {
      "per stream, like real users", cxxopts::value<int>()->default_value("1"), "N")
     ("message-bytes", "length of each chat text", cxxopts::value<std::size_t>()->default_value("64"), "N")
     ("batch", "send chat-batch: 1 (the server may pack several messages in one frame)")
+    ("no-bdp-probe", "turn off the client's HTTP/2 BDP pings (on by default in gRPC clients)")
     ("label", "name of this point in the report", cxxopts::value<std::string>()->default_value(""), "TEXT")
     ("markdown-row", "append one markdown table row to FILE",
+     cxxopts::value<std::string>()->default_value(""), "FILE")
+    ("ready-file", "create FILE when publishing starts (for profilers)",
      cxxopts::value<std::string>()->default_value(""), "FILE")
     ("h,help", "show this help");
   // clang-format on
@@ -874,8 +951,10 @@ int main(int argc, char** argv) {
     config.streams_per_channel = parsed["streams-per-channel"].as<int>();
     config.message_bytes = parsed["message-bytes"].as<std::size_t>();
     config.batch = parsed.count("batch") > 0;
+    config.bdp_probe = parsed.count("no-bdp-probe") == 0;
     config.label = parsed["label"].as<std::string>();
     config.markdown_row = parsed["markdown-row"].as<std::string>();
+    config.ready_file = parsed["ready-file"].as<std::string>();
   } catch (const std::exception& e) {
     std::cerr << "fanout_bench: " << e.what() << " (see --help)\n";
     return 2;

@@ -57,12 +57,21 @@ trap cleanup EXIT
 port="$(bench_free_port)"
 bench_start_server "$port"
 bench_machine >"$dir/machine.md"
-# The bench publishes for duration + 4 s; perf covers the middle, after the joins.
+# The bench publishes for duration + 4 s; perf covers the middle, from 1 s
+# after the joins are over and publishing started.
+rm -f "$dir/publishing"
 taskset -c "$LOAD_CPU" "$build_dir/bench/fanout_bench" --server "127.0.0.1:$port" \
   --server-pid "$server_pid" "${load[@]}" --duration "$((duration + 4))" --label profile \
-  >"$dir/bench.txt" 2>&1 &
+  --join-timeout 120 --ready-file "$dir/publishing" >"$dir/bench.txt" 2>&1 &
 bench_pid=$!
-sleep 2
+until [ -e "$dir/publishing" ]; do
+  if ! kill -0 "$bench_pid" 2>/dev/null; then
+    cat "$dir/bench.txt" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+sleep 1
 stat_events=task-clock,context-switches,cpu-migrations,page-faults
 # System calls per delivery, where the kernel has the tracepoints.
 for call in sendmsg recvmsg write read futex epoll_wait; do
