@@ -20,7 +20,7 @@ bool ChatStream::Send(ChatMessage message) {
   std::lock_guard lock(mu_);
   if (writes_done_ || half_close_requested_) return false;
   if (queue_.Push(std::move(message)) == WriteQueue<ChatMessage>::PushResult::kStartWrite) {
-    StartWrite(&queue_.front());
+    StartWrite(&queue_.TakeBatch().front());
   }
   return true;
 }
@@ -59,7 +59,7 @@ void ChatStream::OnWriteDone(bool ok) {
     queue_.DropWaiting();
   }
   if (queue_.WriteDone() && !writes_done_) {
-    StartWrite(&queue_.front());
+    StartWrite(&queue_.TakeBatch().front());
     return;
   }
   if (half_close_requested_ && !writes_done_) {

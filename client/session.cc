@@ -102,7 +102,8 @@ void Session::Start() {
 }
 
 void Session::Connect() {
-  std::map<std::string, std::string> metadata{{std::string(kUserHeader), name_}};
+  std::map<std::string, std::string> metadata{{std::string(kUserHeader), name_},
+                                              {std::string(kBatchHeader), "1"}};
   if (!room_.empty()) metadata[std::string(kRoomHeader)] = room_;
   if (const auto it = positions_.find(room_); it != positions_.end()) {
     metadata[std::string(kResumeAfterHeader)] = std::to_string(it->second.seq);

@@ -15,6 +15,10 @@ inline constexpr std::string_view kResumeAfterHeader = "chat-resume-after";
 // epoch (the server restarted), the client gets a GAP and the whole history.
 inline constexpr std::string_view kResumeEpochHeader = "chat-resume-epoch";
 
+// "1": the client understands frames whose `batch` field packs several
+// messages; the server then sends a backlog in fewer, larger frames.
+inline constexpr std::string_view kBatchHeader = "chat-batch";
+
 // `user` on messages the server itself sends (notices, errors, command
 // replies). Never a valid name, so nobody can pose as the server.
 inline constexpr std::string_view kServerUser = "*";

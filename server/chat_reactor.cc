@@ -7,6 +7,7 @@
 #include "chat_lenient.pb.h"
 #include "common/protocol_keys.h"
 #include "common/terminal_text.h"
+#include "server/batch_frame.h"
 
 namespace chat {
 namespace {
@@ -42,6 +43,7 @@ ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options
     }
     *field = number;
   }
+  batching_ = Metadata(*context, kBatchHeader) == "1";
   join_.name = Metadata(*context, kUserHeader).value_or("");
   join_.room = Metadata(*context, kRoomHeader).value_or("");
   // With a name in the metadata the user joins at once and starts receiving
@@ -115,7 +117,7 @@ bool ChatReactor::Deliver(EnvelopePtr envelope) {
   if (closing_) return false;
   switch (queue_.Push(std::move(envelope))) {
     case WriteQueue<EnvelopePtr>::PushResult::kStartWrite:
-      StartWrite(&queue_.front()->wire);
+      StartNextWriteLocked();
       return true;
     case WriteQueue<EnvelopePtr>::PushResult::kQueued:
       return true;
@@ -144,7 +146,7 @@ void ChatReactor::OnWriteDone(bool ok) {
     queue_.DropWaiting();
   }
   if (queue_.WriteDone()) {
-    StartWrite(&queue_.front()->wire);
+    StartNextWriteLocked();
     return;
   }
   MaybeFinishLocked();
@@ -169,6 +171,23 @@ void ChatReactor::OnDone() {
   }
   if (joined_) spdlog::info("{} disconnected ({}), status {}", name_for_logs_, peer_, status);
   delete this;
+}
+
+void ChatReactor::StartNextWriteLocked() {
+  // Up to this many messages leave in one frame: large enough to drain a
+  // backlog in few writes (the cost is per write, not per byte), small
+  // enough to keep frames far below clients' 4 MiB receive limit.
+  constexpr std::size_t kMaxBatch = 128;
+  const auto& batch = queue_.TakeBatch(batching_ ? kMaxBatch : 1);
+  grpc::WriteOptions options;
+  // More is waiting and will follow at once: let gRPC coalesce the writes.
+  if (queue_.waiting() > 0) options.set_buffer_hint();
+  if (batch.size() == 1) {
+    StartWrite(&batch.front()->wire, options);  // gRPC takes its own reference to the slices
+  } else {
+    frame_ = MakeBatchFrame(batch);
+    StartWrite(&frame_, options);
+  }
 }
 
 void ChatReactor::CloseLocked(const grpc::Status& status) {

@@ -1,12 +1,12 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include "common/mutex.h"
 #include <grpcpp/grpcpp.h>
 
 #include <optional>
 #include <string>
 
+#include "common/mutex.h"
 #include "common/write_queue.h"
 #include "server/hub.h"
 #include "server/subscriber.h"
@@ -55,12 +55,15 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
 
   // Chooses the final status (the first one wins) and finishes if nothing is queued.
   void CloseLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts writing what waits: one message, or a batch frame for clients that asked.
+  void StartNextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   grpc::CallbackServerContext* const context_;
   Hub& hub_;
   const Options options_;
   const std::string peer_;
+  bool batching_ = false;  // set in the constructor, then only read
 
   // Read side (see the class comment).
   grpc::ByteBuffer incoming_;
@@ -70,6 +73,7 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
 
   Mutex mu_;
   WriteQueue<EnvelopePtr> queue_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer frame_ ABSL_GUARDED_BY(mu_);  // the batch frame in flight
   std::optional<grpc::Status> closing_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -7,8 +7,8 @@ namespace chat {
 EnvelopePtr MakeEnvelope(ChatMessage message) {
   auto envelope = std::make_shared<Envelope>();
   envelope->message = std::move(message);
-  grpc::Slice slice(envelope->message.SerializeAsString());
-  envelope->wire = grpc::ByteBuffer(&slice, 1);
+  envelope->bytes = grpc::Slice(envelope->message.SerializeAsString());
+  envelope->wire = grpc::ByteBuffer(&envelope->bytes, 1);
   return envelope;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
 
 #include <memory>
 
@@ -13,7 +14,8 @@ namespace chat {
 // serialisations.
 struct Envelope {
   ChatMessage message;
-  grpc::ByteBuffer wire;
+  grpc::Slice bytes;      // the serialised message (reference-counted, never copied)
+  grpc::ByteBuffer wire;  // `bytes` as a frame of its own
 };
 
 using EnvelopePtr = std::shared_ptr<const Envelope>;

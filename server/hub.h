@@ -1,7 +1,6 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include "common/mutex.h"
 #include <grpcpp/support/status.h>
 
 #include <cstddef>
@@ -14,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/mutex.h"
 #include "server/room_log.h"
 #include "server/subscriber.h"
 
@@ -82,7 +82,8 @@ class Hub {
   Room& RoomLocked(const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EnterRoomLocked(Member& member, const std::string& room,
                        std::optional<std::uint64_t> resume_after,
-                       std::optional<std::uint64_t> resume_epoch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                       std::optional<std::uint64_t> resume_epoch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ExitRoomLocked(Member& member, std::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveLocked(Subscriber* subscriber, std::string_view reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

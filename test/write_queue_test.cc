@@ -10,31 +10,42 @@ using Queue = WriteQueue<int>;
 TEST(WriteQueue, FirstPushStartsAWriteLaterOnesWait) {
   Queue q(10);
   EXPECT_EQ(q.Push(1), Queue::PushResult::kStartWrite);
+  EXPECT_EQ(q.TakeBatch(), std::vector<int>{1});
   EXPECT_EQ(q.Push(2), Queue::PushResult::kQueued);
-  EXPECT_EQ(q.front(), 1);
+  EXPECT_TRUE(q.write_in_flight());
   EXPECT_TRUE(q.WriteDone());
-  EXPECT_EQ(q.front(), 2);
+  EXPECT_EQ(q.TakeBatch(), std::vector<int>{2});
   EXPECT_FALSE(q.WriteDone());
   EXPECT_FALSE(q.write_in_flight());
   EXPECT_EQ(q.Push(3), Queue::PushResult::kStartWrite);
 }
 
+TEST(WriteQueue, BatchTakesWhatWaitsInOrderUpToTheMaximum) {
+  Queue q(10);
+  for (int i = 1; i <= 5; ++i) q.Push(i);
+  EXPECT_EQ(q.TakeBatch(3), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(q.size(), 5u);
+  EXPECT_TRUE(q.WriteDone());
+  EXPECT_EQ(q.TakeBatch(3), (std::vector<int>{4, 5}));
+}
+
 TEST(WriteQueue, RefusesAtTheBoundCountingTheWriteInFlight) {
   Queue q(2);
   q.Push(1);
+  q.TakeBatch();
   q.Push(2);
   EXPECT_EQ(q.Push(3), Queue::PushResult::kFull);
   EXPECT_EQ(q.size(), 2u);
 }
 
-TEST(WriteQueue, DropWaitingKeepsTheItemInFlight) {
+TEST(WriteQueue, DropWaitingKeepsTheItemsInFlight) {
   Queue q(10);
   q.Push(1);
   q.Push(2);
+  q.TakeBatch(2);
   q.Push(3);
   q.DropWaiting();
-  EXPECT_EQ(q.size(), 1u);
-  EXPECT_EQ(q.front(), 1);
+  EXPECT_EQ(q.size(), 2u);
   EXPECT_FALSE(q.WriteDone());
   EXPECT_TRUE(q.empty());
 }

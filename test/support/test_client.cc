@@ -39,7 +39,12 @@ void TestClient::ReadLoop() {
   ChatMessage message;
   while (stream_->Read(&message)) {
     std::lock_guard lock(mu_);
-    received_.push_back(message);
+    if (message.batch_size() > 0) {
+      ++batch_frames_;
+      for (const ChatMessage& inner : message.batch()) received_.push_back(inner);
+    } else {
+      received_.push_back(message);
+    }
     changed_.notify_all();
   }
   grpc::Status status = stream_->Finish();

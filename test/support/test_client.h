@@ -51,6 +51,11 @@ class TestClient {
   std::optional<ChatMessage> WaitForKind(Kind kind, std::chrono::milliseconds timeout = 10s);
   // Waits until `count` messages of `kind` have arrived; false on timeout.
   bool WaitForCount(Kind kind, std::size_t count, std::chrono::milliseconds timeout = 20s);
+  // Frames that carried a batch of messages (their messages are in Received()).
+  int batch_frames() {
+    std::lock_guard lock(mu_);
+    return batch_frames_;
+  }
   // Everything received so far.
   std::vector<ChatMessage> Received();
   // Received messages of one kind.
@@ -70,6 +75,7 @@ class TestClient {
   std::vector<ChatMessage> received_;   // guarded by mu_
   std::optional<grpc::Status> status_;  // guarded by mu_; set when the stream ended
   bool writes_done_ = false;            // guarded by mu_
+  int batch_frames_ = 0;                // guarded by mu_
 };
 
 }  // namespace chat::testing

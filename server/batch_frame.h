@@ -1,0 +1,17 @@
+#pragma once
+
+#include <grpcpp/support/byte_buffer.h>
+
+#include <vector>
+
+#include "server/envelope.h"
+
+namespace chat {
+
+// One ChatMessage frame whose `batch` field (10) holds `envelopes` in order,
+// built from their already-serialised bytes: a repeated message field is
+// just each element's bytes behind a tag and a length, so nothing is
+// re-serialised or copied (the frame references the envelopes' slices).
+grpc::ByteBuffer MakeBatchFrame(const std::vector<EnvelopePtr>& envelopes);
+
+}  // namespace chat
