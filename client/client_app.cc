@@ -9,38 +9,11 @@
 #include <memory>
 
 #include "client/outputs.h"
+#include "client/pipe_reader.h"
 #include "common/terminal_text.h"
 
 namespace chat {
 namespace {
-
-// Reads stdin when it is not a terminal: splits it into lines.
-class PipeReader {
- public:
-  // Returns false at end of input.
-  template <typename OnLine>
-  bool OnReadable(OnLine on_line) {
-    char chunk[4096];
-    const ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
-    if (n < 0) return errno == EINTR || errno == EAGAIN;
-    if (n == 0) {
-      if (!pending_.empty()) on_line(std::exchange(pending_, {}));
-      return false;
-    }
-    pending_.append(chunk, static_cast<std::size_t>(n));
-    std::size_t newline;
-    while ((newline = pending_.find('\n')) != std::string::npos) {
-      std::string line = pending_.substr(0, newline);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      pending_.erase(0, newline + 1);
-      on_line(std::move(line));
-    }
-    return true;
-  }
-
- private:
-  std::string pending_;
-};
 
 int SignalFd() {
   sigset_t signals;
@@ -82,7 +55,7 @@ int RunClient(const ClientOptions& options) {
   }
   session = std::make_unique<Session>(options.session, *output, inbox);
   session->Start();
-  PipeReader pipe_reader;
+  PipeReader pipe_reader(STDIN_FILENO);
   int interrupts = 0;
 
   while (!session->finished()) {

@@ -22,6 +22,7 @@ std::size_t MaxFrameBytes(std::size_t max_message_bytes) {
 HubOptions MakeHubOptions(const ServerOptions& options) {
   HubOptions hub;
   hub.max_message_bytes = options.max_message_bytes;
+  hub.rate_limit = options.rate_limit;
   const std::size_t history = options.history;
   // Epochs: random per room and server run, so a restarted server's numbers
   // are never mistaken for the old ones.

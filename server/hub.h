@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/mutex.h"
+#include "common/token_bucket.h"
 #include "server/room_log.h"
 #include "server/subscriber.h"
 
@@ -21,6 +22,9 @@ namespace chat {
 
 struct HubOptions {
   std::size_t max_message_bytes = 2048;
+  // Lines (messages and commands) one user may send per second, with twice
+  // that as a burst; 0 turns flood control off.
+  double rate_limit = 0;
   RoomLogFactory make_room_log;  // one log per room, made on first join
 };
 
@@ -73,6 +77,7 @@ class Hub {
     Subscriber* subscriber;
     std::string name;
     std::string room;
+    TokenBucket flood_control;
   };
   struct Room {
     std::unique_ptr<RoomLog> log;

@@ -15,7 +15,11 @@ void Hub::Receive(Subscriber* subscriber, std::string_view text, std::string_vie
   if (it == members_.end()) return;  // left already (or never joined)
   Member& member = *it->second;
 
-  if (auto problem = CheckChatText(text, options_.max_message_bytes)) {
+  if (!member.flood_control.TryTake(TokenBucket::Clock::now())) {
+    NoticeLocked(member, ERROR,
+                 "not sent: slow down, at most " +
+                     std::to_string(static_cast<int>(options_.rate_limit)) + " lines per second");
+  } else if (auto problem = CheckChatText(text, options_.max_message_bytes)) {
     spdlog::debug("refused a message from {}: {}", member.name, *problem);
     NoticeLocked(member, ERROR, "not sent: " + *problem);
   } else if (client_msg_id.size() > kMaxClientMsgIdLength ||

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
      cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.max_message_bytes)), "N")
     ("queue-limit", "messages waiting for one client before it is cut off as too slow",
      cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.queue_limit)), "N")
+    ("rate-limit", "lines one client may send per second (bursts of twice that); 0 = no limit",
+     cxxopts::value<double>()->default_value("20"), "N")
     ("log-level", "trace, debug, info, warn, error, critical or off",
      cxxopts::value<std::string>()->default_value("info"), "LEVEL")
     ("h,help", "show this help");
@@ -32,6 +34,10 @@ int main(int argc, char** argv) {
   server_options.history = parsed["history"].as<std::size_t>();
   server_options.max_message_bytes = parsed["max-message-bytes"].as<std::size_t>();
   server_options.queue_limit = parsed["queue-limit"].as<std::size_t>();
+  server_options.rate_limit = parsed["rate-limit"].as<double>();
+  if (server_options.rate_limit < 0) {
+    chat::ExitWithUsageError("chat-server", "--rate-limit must be 0 (off) or more");
+  }
   if (server_options.max_message_bytes == 0 || server_options.max_message_bytes > (1u << 20)) {
     chat::ExitWithUsageError("chat-server", "--max-message-bytes must be between 1 and 1048576");
   }
@@ -57,9 +63,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string host = server_options.listen.substr(0, server_options.listen.rfind(':'));
-  spdlog::info("chat-server listening on {}:{} (history {}, max message {} bytes, queue limit {})",
-               host, server.port(), server_options.history, server_options.max_message_bytes,
-               server_options.queue_limit);
+  spdlog::info(
+      "chat-server listening on {}:{} (history {}, max message {} bytes, queue limit {}, rate "
+      "limit {}/s)",
+      host, server.port(), server_options.history, server_options.max_message_bytes,
+      server_options.queue_limit, server_options.rate_limit);
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

@@ -10,6 +10,7 @@ struct ServerOptions {
   std::size_t history = 200;               // messages kept per room
   std::size_t max_message_bytes = 2048;    // longest chat text accepted
   std::size_t queue_limit = 1024;          // messages waiting per client before it is cut off
+  double rate_limit = 20;  // lines per second per client (burst: twice that); 0 = off
 };
 
 }  // namespace chat

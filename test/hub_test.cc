@@ -56,7 +56,7 @@ class FakeSubscriber : public Subscriber {
 class HubTest : public ::testing::Test {
  protected:
   explicit HubTest(std::size_t history = 5)
-      : hub_(HubOptions{64, [history](const std::string&) {
+      : hub_(HubOptions{64, 0, [history](const std::string&) {
                           return std::make_unique<MemoryRoomLog>(history, 7);
                         }}) {}
 
@@ -320,8 +320,8 @@ class LockedFakeSubscriber : public Subscriber {
 };
 
 TEST(HubConcurrencyTest, ConcurrentMembersSeeIncreasingSequenceNumbers) {
-  Hub hub(
-      HubOptions{256, [](const std::string&) { return std::make_unique<MemoryRoomLog>(50, 7); }});
+  Hub hub(HubOptions{256, 0,
+                     [](const std::string&) { return std::make_unique<MemoryRoomLog>(50, 7); }});
   constexpr int kThreads = 6;
   std::vector<LockedFakeSubscriber> subscribers(kThreads);
   std::vector<std::thread> threads;

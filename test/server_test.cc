@@ -56,7 +56,12 @@ std::vector<std::string> RawBidiCall(const std::string& address, const std::stri
 
 class ServerTest : public ::testing::Test {
  protected:
-  explicit ServerTest(ServerOptions options = {}) : server_(options) {}
+  explicit ServerTest(ServerOptions options = Unlimited()) : server_(options) {}
+  static ServerOptions Unlimited() {
+    ServerOptions options;
+    options.rate_limit = 0;
+    return options;
+  }
   void SetUp() override { ASSERT_TRUE(server_.started()); }
   std::unique_ptr<TestClient> Join(const std::string& name, const std::string& room = "") {
     auto client = TestClient::Joined(server_.address(), name, room);
@@ -293,8 +298,27 @@ TEST_F(ServerTest, BatchingClientGetsABacklogInFewerFramesInOrder) {
 
 class SlowConsumerTest : public ServerTest {
  protected:
-  SlowConsumerTest() : ServerTest(ServerOptions{"", 10, 2048, 256}) {}
+  SlowConsumerTest() : ServerTest(ServerOptions{"", 10, 2048, 256, 0}) {}
 };
+
+class FloodTest : public ServerTest {
+ protected:
+  FloodTest() : ServerTest(ServerOptions{"", 10, 2048, 1024, 5}) {}
+};
+
+TEST_F(FloodTest, FlooderGetsErrorsAndOthersAreSpared) {
+  auto alice = Join("alice");
+  auto bob = Join("bob");
+  for (int i = 0; i < 60; ++i) alice->Send("spam " + std::to_string(i));
+  alice->Send("/who");
+  ASSERT_TRUE(alice->WaitForCount(ERROR, 40));
+  const auto errors = alice->ReceivedOfKind(ERROR);
+  EXPECT_EQ(errors.front().message(), "not sent: slow down, at most 5 lines per second");
+  // The burst (10 lines) went through; most of the rest did not.
+  ASSERT_TRUE(bob->WaitForText("spam 9"));
+  EXPECT_LT(bob->ReceivedOfKind(CHAT).size(), 20u);
+  EXPECT_GE(bob->ReceivedOfKind(CHAT).size(), 10u);
+}
 
 TEST_F(SlowConsumerTest, ClientThatStopsReadingIsCutWithResourceExhausted) {
   auto alice = Join("alice", "flood");

@@ -52,3 +52,21 @@ TEST(WriteQueue, DropWaitingKeepsTheItemsInFlight) {
 
 }  // namespace
 }  // namespace chat
+
+#include "common/token_bucket.h"
+
+namespace chat {
+namespace {
+
+TEST(TokenBucket, AllowsABurstThenTheRate) {
+  const auto start = TokenBucket::Clock::now();
+  TokenBucket bucket(2, 4, start);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(bucket.TryTake(start));
+  EXPECT_FALSE(bucket.TryTake(start));
+  EXPECT_TRUE(bucket.TryTake(start + std::chrono::milliseconds(500)));  // one token per 0.5 s
+  EXPECT_FALSE(bucket.TryTake(start + std::chrono::milliseconds(600)));
+  EXPECT_TRUE(TokenBucket(0, 0, start).TryTake(start));  // 0 = unlimited
+}
+
+}  // namespace
+}  // namespace chat
