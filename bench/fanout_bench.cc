@@ -24,7 +24,6 @@
 //
 // Not a test: built with the project, never run by ctest. See docs/benchmarks.md.
 #include <grpcpp/grpcpp.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -197,49 +196,6 @@ ProcessSample SampleProcess(int pid) {
   sample.ok = true;
   return sample;
 }
-
-// The one CPU `pid` may run on, if it is pinned to exactly one (taskset -c N).
-std::optional<int> PinnedCpu(int pid) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(pid, sizeof set, &set) != 0 || CPU_COUNT(&set) != 1) return std::nullopt;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &set)) return cpu;
-  }
-  return std::nullopt;
-}
-
-// Seconds CPU `cpu` was busy (user, nice, system, irq, softirq, steal) since boot.
-double CpuBusySeconds(int cpu) {
-  std::ifstream stat("/proc/stat");
-  const std::string name = "cpu" + std::to_string(cpu);
-  for (std::string line; std::getline(stat, line);) {
-    std::istringstream fields(line);
-    std::string label;
-    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-    fields >> label >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
-    if (label == name) {
-      return (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
-    }
-  }
-  return 0;
-}
-
-// How much of a pinned process's CPU was used by others over an interval.
-struct CoreShare {
-  std::optional<int> cpu;
-  double busy_before = 0;
-  void Start(int pid) {
-    cpu = PinnedCpu(pid);
-    if (cpu) busy_before = CpuBusySeconds(*cpu);
-  }
-  // "CPU 0: 12% others": the core's busy time minus the process's own CPU time.
-  std::string Others(double process_cpu_seconds, double wall_seconds) const {
-    if (!cpu || wall_seconds <= 0) return "-";
-    const double others = CpuBusySeconds(*cpu) - busy_before - process_cpu_seconds;
-    return Fixed(std::max(0.0, 100 * others / wall_seconds), 0) + "%";
-  }
-};
 
 double ProcessCpuSeconds() {
   rusage usage{};
@@ -545,8 +501,7 @@ class Bench {
   bool drained_ = false;
   ProcessSample baseline_, joined_sample_, before_, after_;
   double bench_cpu_ = 0;
-  CoreShare server_core_, bench_core_;
-  std::string server_core_others_ = "-", bench_core_others_ = "-";
+  std::string load_average_;  // /proc/loadavg when publishing started
 };
 
 void StreamBase::HandleOne(const ChatMessage& message) {
@@ -744,8 +699,7 @@ int Bench::Run() {
     joined_sample_ = SampleProcess(c.server_pid);
     before_ = joined_sample_;
     const double bench_cpu_before = ProcessCpuSeconds();
-    if (c.server_pid > 0) server_core_.Start(c.server_pid);
-    bench_core_.Start(0);
+    std::ifstream("/proc/loadavg") >> load_average_;
     if (!c.ready_file.empty()) std::ofstream(c.ready_file) << "publishing\n";
     const auto start = Clock::now();
     start_ns_ = NowNs();
@@ -771,11 +725,7 @@ int Bench::Run() {
     drain_seconds_ = Seconds(measured_end_ns_ - stop_ns_);
     after_ = SampleProcess(c.server_pid);
     bench_cpu_ = ProcessCpuSeconds() - bench_cpu_before;
-    const double wall = Seconds(measured_end_ns_ - start_ns_);
-    bench_core_others_ = bench_core_.Others(bench_cpu_, wall);
-    if (after_.ok) {
-      server_core_others_ = server_core_.Others(after_.cpu_seconds - before_.cpu_seconds, wall);
-    }
+
   }
   Report(problem);
   TearDown();
@@ -870,8 +820,7 @@ void Bench::Report(const std::string& problem) {
     kib_per_stream = Fixed(grown / streams, 1);
     out << "  server: " << Fixed(cpu, 2) << " s CPU in " << Fixed(measured, 2) << " s ("
         << server_cpu << " of a core); " << cpu_per_delivery
-        << " us per delivery (subscriber deliveries + publisher echoes); other processes used "
-        << server_core_others_ << " of its core\n"
+        << " us per delivery (subscriber deliveries + publisher echoes)\n"
         << "  server memory: RSS " << baseline_.rss_kib << " KiB before connecting, "
         << joined_sample_.rss_kib << " KiB with everyone joined, " << after_.rss_kib
         << " KiB after the run; " << kib_per_stream << " KiB per stream, "
@@ -879,8 +828,8 @@ void Bench::Report(const std::string& problem) {
         << " -> " << joined_sample_.open_fds << "\n";
   }
   out << "  bench: " << Fixed(bench_cpu_, 2) << " s CPU (" << Fixed(100 * bench_cpu_ / measured, 0)
-      << "% of a core; near 100% means the bench, not the server, set the pace); other processes "
-      << "used " << bench_core_others_ << " of its core\n";
+      << "% of a core; near 100% means the bench, not the server, set the pace); load average "
+      << load_average_ << " when publishing started\n";
   std::cout << out.str() << std::flush;
 
   if (!c.markdown_row.empty()) {
@@ -892,8 +841,7 @@ void Bench::Report(const std::string& problem) {
         << Micros(latency_.Quantile(0.99)) << " | " << Micros(latency_.Max()) << " | " << lost_text
         << " | " << reordered_.load() + seq_backwards_.load() << " | " << cpu_per_delivery
         << " | " << server_cpu << " | " << kib_per_stream << " | "
-        << Fixed(100 * bench_cpu_ / measured, 0) << "% | " << server_core_others_ << " / "
-        << bench_core_others_ << " |\n";
+        << Fixed(100 * bench_cpu_ / measured, 0) << "% | " << load_average_ << " |\n";
   }
 }
 

@@ -92,7 +92,7 @@ for point in "${points[@]}"; do
 done
 
 {
-  echo "| point | subs | pubs | rooms | streams / conns | target msg/s | sent msg/s | deliveries/s | p50 | p99 | max | lost | reordered | server us/delivery | server CPU | server KiB/stream | bench CPU | others on server / bench core |"
+  echo "| point | subs | pubs | rooms | streams / conns | target msg/s | sent msg/s | deliveries/s | p50 | p99 | max | lost | reordered | server us/delivery | server CPU | server KiB/stream | bench CPU | load average at start |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   cat "$rows"
   echo
