@@ -1,4 +1,5 @@
 // chat-server: parses options, sets up logging, runs the server until SIGINT or SIGTERM.
+#include <absl/synchronization/mutex.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -48,6 +49,11 @@ int main(int argc, char** argv) {
   if (!chat::ConfigureLogging(parsed["log-level"].as<std::string>(), &error)) {
     chat::ExitWithUsageError("chat-server", error);
   }
+
+  // Debian's abseil keeps mutex deadlock detection on, and gRPC locks absl
+  // mutexes on every operation: the bookkeeping is pure overhead in
+  // production (our own locks are std::mutex). See docs/benchmarks.md.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // Block the signals in every thread (gRPC's included, which inherit the
   // mask) and take them synchronously here.
