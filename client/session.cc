@@ -150,7 +150,11 @@ void Session::OnMessage(ChatMessage message) {
   }
   if (message.kind() == JOIN && !message.replay() && SameName(message.subject(), name_)) {
     room_ = message.room();
-    OnReady();
+    if (state_ == State::kConnecting) {
+      OnReady();  // the join that completes a (re)connection
+    } else {
+      output_.SetIdentity(name_, room_);  // a /join or /leave
+    }
   }
 }
 

@@ -67,6 +67,17 @@ class PipeClientTest(unittest.TestCase):
         line = [l for l in a.out.snapshot() if l.endswith("hello   world")][0]
         self.assertRegex(line, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z #lobby \d+ chat alice hello   world$")
 
+    def test_join_switches_rooms_without_reconnecting(self):
+        a = self.client("alice")
+        b = self.client("bob", room="side")
+        self.assertTrue(a.wait_joined() and b.wait_joined())
+        a.send("/join #Side")
+        self.assertTrue(b.wait_for_text("alice joined #side"))
+        a.send("over here")
+        self.assertTrue(b.wait_for_text("over here"))
+        self.assertEqual([m["room"] for m in a.messages("chat")], ["#side"])
+        self.assertFalse(any("reconnect" in l for l in a.err.snapshot()), a.err.snapshot())
+
     def test_escape_sequences_from_others_are_never_printed_raw(self):
         # The server refuses control characters; a name or room cannot hold
         # them either. Check the error is shown, sanitised, and nothing raw.
