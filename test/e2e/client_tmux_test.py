@@ -28,8 +28,10 @@ class InteractiveClientTest(unittest.TestCase):
         self.server.stop()
 
     def tmux(self, args):
+        # CI may run without a terminal (no TERM): tmux needs one to start.
+        env = dict(os.environ, TERM=os.environ.get("TERM") or "xterm")
         return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
-                              timeout=10, check=True).stdout
+                              timeout=10, check=True, env=env).stdout
 
     def screen(self):
         return [l.rstrip() for l in self.tmux(["capture-pane", "-p", "-t", "chat"]).splitlines()]
