@@ -113,7 +113,7 @@ class Histogram {
 
   static int Index(std::uint64_t v) {
     if (v < 128) return static_cast<int>(v);
-    const int exponent = 63 - std::countl_zero(v);  // 7..63
+    const int exponent = 63 - std::countl_zero(v);       // 7..63
     const std::uint64_t mantissa = v >> (exponent - 6);  // 64..127
     return 128 + (exponent - 7) * 64 + static_cast<int>(mantissa - 64);
   }
@@ -230,8 +230,8 @@ class Bench;
 // per-stream state needs no lock.
 class StreamBase : public grpc::ClientBidiReactor<ChatMessage, ChatMessage> {
  public:
-  StreamBase(Bench& bench, std::string name, int room) : bench_(bench), name_(std::move(name)),
-                                                         room_(room) {}
+  StreamBase(Bench& bench, std::string name, int room)
+      : bench_(bench), name_(std::move(name)), room_(room) {}
   const std::string& name() const { return name_; }
   int room() const { return room_; }
   bool joined() const { return joined_.load(std::memory_order_acquire); }
@@ -244,7 +244,10 @@ class StreamBase : public grpc::ClientBidiReactor<ChatMessage, ChatMessage> {
     stub.async()->Chat(&context_, this);
   }
   void OnReadDone(bool ok) override {
-    if (!ok) return;  // the stream is over; OnDone follows
+    if (!ok) {  // the stream is over; OnDone follows (for a publisher: after Release())
+      OnReadsOver();
+      return;
+    }
     if (incoming_.batch_size() > 0) {
       for (const ChatMessage& m : incoming_.batch()) HandleOne(m);
     } else {
@@ -255,6 +258,7 @@ class StreamBase : public grpc::ClientBidiReactor<ChatMessage, ChatMessage> {
   void OnDone(const grpc::Status& status) override;
   void HandleOne(const ChatMessage& message);
   virtual void OnChat(const Stamp& stamp, std::int64_t now_ns) = 0;
+  virtual void OnReadsOver() {}
 
   Bench& bench_;
   const std::string name_;
@@ -262,7 +266,7 @@ class StreamBase : public grpc::ClientBidiReactor<ChatMessage, ChatMessage> {
   grpc::ClientContext context_;
   ChatMessage incoming_;
   std::atomic<bool> joined_{false};
-  std::uint64_t next_seq_ = 0;  // the room seq expected next, once joined
+  std::uint64_t next_seq_ = 0;             // the room seq expected next, once joined
   std::vector<std::int64_t> last_number_;  // per publisher; -1 = none yet
 
  public:
@@ -344,13 +348,15 @@ class PublisherStream final : public StreamBase {
     if (ok) Pump();
   }
   void OnChat(const Stamp& stamp, std::int64_t now_ns) override;
+  // Its hold keeps OnDone from running, so tell the bench now.
+  void OnReadsOver() override;
 
   const int index_;
   mutable std::mutex mu_;
   std::condition_variable idle_;
-  bool writing_ = false;  // guarded by mu_
-  bool stopped_ = false;  // guarded by mu_
-  bool broken_ = false;   // guarded by mu_
+  bool writing_ = false;          // guarded by mu_
+  bool stopped_ = false;          // guarded by mu_
+  bool broken_ = false;           // guarded by mu_
   std::int64_t credits_ = 0;      // guarded by mu_
   std::int64_t next_number_ = 0;  // guarded by mu_
   std::atomic<std::int64_t> sent_{0};
@@ -407,6 +413,18 @@ class Bench {
       std::lock_guard lock(mu_);
       first_error_ = text;
     }
+  }
+  void PublisherBroken(const StreamBase& stream) {
+    {
+      std::lock_guard lock(mu_);
+      if (tearing_down_) return;
+      ++ended_early_;
+      if (first_early_end_.empty()) {
+        first_early_end_ =
+            stream.name() + ": the server ended the stream (status follows at teardown)";
+      }
+    }
+    cv_.notify_all();
   }
   void StreamDone(const StreamBase& stream, const grpc::Status& status) {
     {
@@ -478,11 +496,11 @@ class Bench {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  int joined_subscribers_ = 0;  // guarded by mu_
-  int joined_publishers_ = 0;   // guarded by mu_
-  int done_ = 0;                // guarded by mu_
-  int ended_early_ = 0;         // guarded by mu_
-  bool tearing_down_ = false;   // guarded by mu_
+  int joined_subscribers_ = 0;                 // guarded by mu_
+  int joined_publishers_ = 0;                  // guarded by mu_
+  int done_ = 0;                               // guarded by mu_
+  int ended_early_ = 0;                        // guarded by mu_
+  bool tearing_down_ = false;                  // guarded by mu_
   std::string first_early_end_, first_error_;  // guarded by mu_
 
   std::int64_t expected_publisher_joins_ = 0;
@@ -551,6 +569,8 @@ void SubscriberStream::OnChat(const Stamp& stamp, std::int64_t now_ns) {
 
 void PublisherStream::OnChat(const Stamp&, std::int64_t) { bench_.Echoed(); }
 
+void PublisherStream::OnReadsOver() { bench_.PublisherBroken(*this); }
+
 void PublisherStream::Pump() {
   Stamp stamp;
   {
@@ -592,8 +612,9 @@ void Bench::Pace(Clock::time_point start, Clock::time_point end) {
         publishers_[j]->AddCredits(due - granted[j]);
         granted[j] = due;
       }
-      const auto when = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-                                    (static_cast<double>(granted[j] + 1) - phase) / per_publisher));
+      const auto when =
+          start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                      (static_cast<double>(granted[j] + 1) - phase) / per_publisher));
       next = std::min(next, when);
     }
     std::this_thread::sleep_until(next);
@@ -626,8 +647,7 @@ int Bench::Run() {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
-  if (files.rlim_cur != RLIM_INFINITY &&
-      static_cast<rlim_t>(channel_count) + 64 > files.rlim_cur) {
+  if (files.rlim_cur != RLIM_INFINITY && static_cast<rlim_t>(channel_count) + 64 > files.rlim_cur) {
     std::cerr << "fanout_bench: " << channel_count << " connections need more file descriptors than"
               << " ulimit -n allows (" << files.rlim_cur << "); raise --streams-per-channel\n";
     return 2;
@@ -665,9 +685,8 @@ int Bench::Run() {
     s->Start(*stubs_[next_stub++ % channel_count], room_name(s->room()), c.batch);
   }
   std::string problem;
-  if (!WaitFor(c.join_timeout, [&] {
-        return joined_subscribers_ == c.subscribers || ended_early_ > 0;
-      })) {
+  if (!WaitFor(c.join_timeout,
+               [&] { return joined_subscribers_ == c.subscribers || ended_early_ > 0; })) {
     std::lock_guard lock(mu_);
     problem = "only " + std::to_string(joined_subscribers_) + " of " +
               std::to_string(c.subscribers) + " subscribers joined within the join timeout";
@@ -725,7 +744,6 @@ int Bench::Run() {
     drain_seconds_ = Seconds(measured_end_ns_ - stop_ns_);
     after_ = SampleProcess(c.server_pid);
     bench_cpu_ = ProcessCpuSeconds() - bench_cpu_before;
-
   }
   Report(problem);
   TearDown();
@@ -749,7 +767,7 @@ void Bench::TearDown() {
 }
 
 std::string Micros(std::uint64_t ns) {
-  return ns >= 10'000'000 ? Fixed(ns / 1e6, 0) + " ms"
+  return ns >= 10'000'000  ? Fixed(ns / 1e6, 0) + " ms"
          : ns >= 1'000'000 ? Fixed(ns / 1e6, 2) + " ms"
                            : Fixed(ns / 1e3, 0) + " us";
 }
@@ -761,9 +779,9 @@ void Bench::Report(const std::string& problem) {
   std::ostringstream out;
   out << "fanout_bench " << c.label << "\n"
       << "  setup: " << c.subscribers << " subscribers + " << c.publishers << " publishers in "
-      << c.rooms << " room(s); " << streams << " streams over " << connections
-      << " connections; " << (flat_out() ? "flat out (window " + std::to_string(c.window) + ")"
-                                         : Fixed(c.rate, 1) + " msg/s")
+      << c.rooms << " room(s); " << streams << " streams over " << connections << " connections; "
+      << (flat_out() ? "flat out (window " + std::to_string(c.window) + ")"
+                     : Fixed(c.rate, 1) + " msg/s")
       << " for " << Fixed(c.duration, 1) << " s; " << c.message_bytes << "-byte texts"
       << (c.batch ? "; chat-batch: 1" : "") << (c.bdp_probe ? "" : "; no BDP probe") << "\n"
       << "  joined in " << Fixed(join_seconds_, 2) << " s, publishers settled in "
@@ -787,21 +805,21 @@ void Bench::Report(const std::string& problem) {
       std::to_string(lost) + (late > 0 ? " (+" + std::to_string(late) + " late)" : "");
   const double msg_rate = static_cast<double>(sent_) / window_seconds_;
   out << "  sent " << sent_ << " lines (" << Fixed(msg_rate, 1) << " msg/s"
-      << (backlog_ > 0 ? "; " + std::to_string(backlog_) + " due but not sent: publishers fell behind"
-                       : "")
+      << (backlog_ > 0
+              ? "; " + std::to_string(backlog_) + " due but not sent: publishers fell behind"
+              : "")
       << ")\n"
       << "  deliveries to subscribers: " << deliveries << " of " << expected_deliveries_ << " ("
       << Fixed(per_second, 0) << "/s); echoes to publishers " << echoes_.load() << " of "
       << expected_echoes_ << (drained_ ? "" : "; NOT DRAINED within the drain timeout") << "\n"
       << "  lost " << lost << ", reordered " << reordered_.load()
       << (late > 0 ? ", still undelivered at the drain timeout " + std::to_string(late) : "")
-      << "; server seq: gaps "
-      << seq_gaps_.load() << ", backwards " << seq_backwards_.load() << "; error events "
-      << errors_.load() << "\n"
+      << "; server seq: gaps " << seq_gaps_.load() << ", backwards " << seq_backwards_.load()
+      << "; error events " << errors_.load() << "\n"
       << "  latency send->delivery: p50 " << Micros(latency_.Quantile(0.5)) << ", p90 "
-      << Micros(latency_.Quantile(0.9)) << ", p99 " << Micros(latency_.Quantile(0.99))
-      << ", p99.9 " << Micros(latency_.Quantile(0.999)) << ", max " << Micros(latency_.Max())
-      << " (" << latency_.Count() << " samples)\n";
+      << Micros(latency_.Quantile(0.9)) << ", p99 " << Micros(latency_.Quantile(0.99)) << ", p99.9 "
+      << Micros(latency_.Quantile(0.999)) << ", max " << Micros(latency_.Max()) << " ("
+      << latency_.Count() << " samples)\n";
   {
     std::lock_guard lock(mu_);
     if (ended_early_ > 0) {
@@ -839,9 +857,9 @@ void Bench::Report(const std::string& problem) {
         << (flat_out() ? "flat out" : Fixed(c.rate, 0)) << " | " << Fixed(msg_rate, 0) << " | "
         << Fixed(per_second, 0) << " | " << Micros(latency_.Quantile(0.5)) << " | "
         << Micros(latency_.Quantile(0.99)) << " | " << Micros(latency_.Max()) << " | " << lost_text
-        << " | " << reordered_.load() + seq_backwards_.load() << " | " << cpu_per_delivery
-        << " | " << server_cpu << " | " << kib_per_stream << " | "
-        << Fixed(100 * bench_cpu_ / measured, 0) << "% | " << load_average_ << " |\n";
+        << " | " << reordered_.load() + seq_backwards_.load() << " | " << cpu_per_delivery << " | "
+        << server_cpu << " | " << kib_per_stream << " | " << Fixed(100 * bench_cpu_ / measured, 0)
+        << "% | " << load_average_ << " |\n";
   }
 }
 
@@ -885,7 +903,8 @@ int main(int argc, char** argv) {
       std::cout << options.help() << "\n";
       return 0;
     }
-    if (!parsed.unmatched().empty()) throw std::runtime_error("unexpected " + parsed.unmatched()[0]);
+    if (!parsed.unmatched().empty())
+      throw std::runtime_error("unexpected " + parsed.unmatched()[0]);
     config.server = parsed["server"].as<std::string>();
     config.server_pid = parsed["server-pid"].as<int>();
     config.subscribers = parsed["subscribers"].as<int>();
@@ -916,8 +935,10 @@ int main(int argc, char** argv) {
   if (config.rate < 0) bad = "--rate must not be negative";
   if (config.window < 1 || config.window > 30000) bad = "--window must be between 1 and 30000";
   if (config.duration <= 0 || config.duration > 600) bad = "--duration must be in (0, 600]";
-  if (config.drain_timeout < 0 || config.drain_timeout > 600) bad = "--drain-timeout must be in [0, 600]";
-  if (config.join_timeout <= 0 || config.join_timeout > 600) bad = "--join-timeout must be in (0, 600]";
+  if (config.drain_timeout < 0 || config.drain_timeout > 600)
+    bad = "--drain-timeout must be in [0, 600]";
+  if (config.join_timeout <= 0 || config.join_timeout > 600)
+    bad = "--join-timeout must be in (0, 600]";
   if (config.streams_per_channel < 1) bad = "--streams-per-channel must be at least 1";
   if (config.message_bytes > 2000) bad = "--message-bytes must be at most 2000";
   if (!bad.empty()) {
