@@ -1,5 +1,8 @@
+# shellcheck shell=bash
 # Helpers shared by the benchmark scripts (sourced, not run).
-# Expects: root (the repository), build_dir.
+# Expects: root (the repository), build_dir; bench_start_server also
+# SERVER_BIN, SERVER_CPU, QUEUE_LIMIT and SERVER_LOG.
+# shellcheck disable=SC2154  # set by the sourcing script
 
 # Builds fanout_bench, and chat-server unless SERVER_BIN is already chosen,
 # in build_dir (configuring it once).
