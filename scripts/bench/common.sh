@@ -37,14 +37,18 @@ bench_free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Starts SERVER_BIN on 127.0.0.1:PORT pinned to CPU SERVER_CPU, waits until it
-# accepts connections (at most 10 s) and sets server_pid.
+# Starts SERVER_BIN on 127.0.0.1:PORT pinned to CPU SERVER_CPU (with
+# --rate-limit 0 where the server has that option), waits until it accepts
+# connections (at most 10 s) and sets server_pid.
 # Usage: bench_start_server PORT [extra chat-server options]
 bench_start_server() {
   local port="$1"
   shift
+  local extra=()
+  # Servers with flood control would refuse the publishers' lines: turn it off.
+  if "$SERVER_BIN" --help 2>/dev/null | grep -q -- '--rate-limit'; then extra+=(--rate-limit 0); fi
   taskset -c "$SERVER_CPU" "$SERVER_BIN" --listen "127.0.0.1:$port" --queue-limit "$QUEUE_LIMIT" \
-    --log-level warn "$@" >>"$SERVER_LOG" 2>&1 &
+    --log-level warn "${extra[@]}" "$@" >>"$SERVER_LOG" 2>&1 &
   server_pid=$!
   local tries=0
   until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do

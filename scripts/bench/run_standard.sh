@@ -72,7 +72,7 @@ points=(
   echo "## Standard points ($(date -u +%Y-%m-%dT%H:%MZ))"
   echo
   bench_machine
-  echo "- server: $SERVER_BIN, pinned to CPU $SERVER_CPU, --queue-limit $QUEUE_LIMIT --log-level warn"
+  echo "- server: $SERVER_BIN, pinned to CPU $SERVER_CPU, --queue-limit $QUEUE_LIMIT --log-level warn (and --rate-limit 0 where it exists)"
   echo "- load: fanout_bench pinned to CPU $LOAD_CPU; ${duration} s of publishing per point${batch:+; --batch}"
   echo
 } >"$out"
