@@ -243,18 +243,7 @@ class StreamBase : public grpc::ClientBidiReactor<ChatMessage, ChatMessage> {
     if (batch) context_.AddMetadata(std::string(kBatchHeader), "1");
     stub.async()->Chat(&context_, this);
   }
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // the stream is over; OnDone follows (for a publisher: after Release())
-      OnReadsOver();
-      return;
-    }
-    if (incoming_.batch_size() > 0) {
-      for (const ChatMessage& m : incoming_.batch()) HandleOne(m);
-    } else {
-      HandleOne(incoming_);
-    }
-    StartRead(&incoming_);
-  }
+  void OnReadDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
   void HandleOne(const ChatMessage& message);
   virtual void OnChat(const Stamp& stamp, std::int64_t now_ns) = 0;
@@ -406,6 +395,10 @@ class Bench {
     if (config_.rate == 0) Complete(stamp);
   }
   void Echoed() { echoes_.fetch_add(1, std::memory_order_relaxed); }
+  void BatchFrame(int messages) {
+    batch_frames_.fetch_add(1, std::memory_order_relaxed);
+    batched_messages_.fetch_add(static_cast<std::uint64_t>(messages), std::memory_order_relaxed);
+  }
   void SeqGap(std::uint64_t missing) { seq_gaps_.fetch_add(missing, std::memory_order_relaxed); }
   void SeqBackwards() { seq_backwards_.fetch_add(1, std::memory_order_relaxed); }
   void ErrorEvent(const std::string& text) {
@@ -509,6 +502,8 @@ class Bench {
   // the same publisher (lost, unless they come later: then also reordered_).
   std::atomic<std::uint64_t> deliveries_{0}, echoes_{0}, reordered_{0}, skipped_{0}, seq_gaps_{0},
       seq_backwards_{0}, errors_{0}, unknown_{0};
+  std::atomic<std::uint64_t> batch_frames_{0}, batched_messages_{0};     // since the start
+  std::uint64_t batch_frames_before_ = 0, batched_messages_before_ = 0;  // when publishing started
   std::atomic<std::int64_t> last_delivery_ns_{0};
   Histogram latency_;
 
@@ -521,6 +516,20 @@ class Bench {
   double bench_cpu_ = 0;
   std::string load_average_;  // /proc/loadavg when publishing started
 };
+
+void StreamBase::OnReadDone(bool ok) {
+  if (!ok) {  // the stream is over; OnDone follows (for a publisher: after Release())
+    OnReadsOver();
+    return;
+  }
+  if (incoming_.batch_size() > 0) {
+    bench_.BatchFrame(incoming_.batch_size());
+    for (const ChatMessage& m : incoming_.batch()) HandleOne(m);
+  } else {
+    HandleOne(incoming_);
+  }
+  StartRead(&incoming_);
+}
 
 void StreamBase::HandleOne(const ChatMessage& message) {
   if (!joined_.load(std::memory_order_relaxed)) {
@@ -719,6 +728,8 @@ int Bench::Run() {
     before_ = joined_sample_;
     const double bench_cpu_before = ProcessCpuSeconds();
     std::ifstream("/proc/loadavg") >> load_average_;
+    batch_frames_before_ = batch_frames_.load();
+    batched_messages_before_ = batched_messages_.load();
     if (!c.ready_file.empty()) std::ofstream(c.ready_file) << "publishing\n";
     const auto start = Clock::now();
     start_ns_ = NowNs();
@@ -820,6 +831,16 @@ void Bench::Report(const std::string& problem) {
       << Micros(latency_.Quantile(0.9)) << ", p99 " << Micros(latency_.Quantile(0.99)) << ", p99.9 "
       << Micros(latency_.Quantile(0.999)) << ", max " << Micros(latency_.Max()) << " ("
       << latency_.Count() << " samples)\n";
+  if (c.batch) {
+    const std::uint64_t frames = batch_frames_.load() - batch_frames_before_;
+    const std::uint64_t batched = batched_messages_.load() - batched_messages_before_;
+    const std::uint64_t received = deliveries + echoes_.load();
+    out << "  batch frames while publishing: " << frames << ", carrying " << batched << " of the "
+        << received << " lines received"
+        << (frames > 0 ? " (" + Fixed(static_cast<double>(batched) / frames, 1) + " per frame)"
+                       : "")
+        << "\n";
+  }
   {
     std::lock_guard lock(mu_);
     if (ended_early_ > 0) {
