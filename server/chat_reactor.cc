@@ -112,15 +112,16 @@ void ChatReactor::EndStream(const grpc::Status& status, std::string_view reason)
   CloseLocked(status);
 }
 
-bool ChatReactor::Deliver(EnvelopePtr envelope) {
+Subscriber::Delivery ChatReactor::Deliver(EnvelopePtr envelope) {
   MutexLock lock(&mu_);
-  if (closing_) return false;
+  if (closing_) return Delivery::kRefused;
   switch (queue_.Push(std::move(envelope))) {
     case WriteQueue<EnvelopePtr>::PushResult::kStartWrite:
-      StartNextWriteLocked();
-      return true;
+      if (flush_pending_) return Delivery::kQueued;  // the coming Flush takes it along
+      flush_pending_ = true;
+      return Delivery::kFlushNeeded;
     case WriteQueue<EnvelopePtr>::PushResult::kQueued:
-      return true;
+      return Delivery::kQueued;
     case WriteQueue<EnvelopePtr>::PushResult::kFull:
       break;
   }
@@ -130,7 +131,29 @@ bool ChatReactor::Deliver(EnvelopePtr envelope) {
   CloseLocked({grpc::StatusCode::RESOURCE_EXHAUSTED,
                "disconnected: " + std::to_string(options_.queue_limit) +
                    " messages were waiting for this client; it is not reading fast enough"});
-  return false;
+  return Delivery::kRefused;
+}
+
+void ChatReactor::Flush() {
+  const grpc::ByteBuffer* frame = nullptr;
+  {
+    MutexLock lock(&mu_);
+    flush_pending_ = false;
+    if (finished_ || queue_.write_in_flight()) return;
+    if (queue_.waiting() == 0) {
+      MaybeFinishLocked();  // e.g. cancelled meanwhile: what waited was dropped
+      return;
+    }
+    frame = TakeNextWriteLocked();
+  }
+  // Outside the mutex: the write may run the whole send path on this thread.
+  // Safe because nothing else starts a write or finishes while one is in
+  // flight, and the frame stays put until OnWriteDone.
+  StartWrite(frame);
+}
+
+void ChatReactor::Unref() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
 }
 
 void ChatReactor::Close(const grpc::Status& status) {
@@ -139,17 +162,21 @@ void ChatReactor::Close(const grpc::Status& status) {
 }
 
 void ChatReactor::OnWriteDone(bool ok) {
-  MutexLock lock(&mu_);
-  if (!ok) {
-    // The stream is broken (client gone or cancelled): nothing more can be sent.
-    if (!closing_) closing_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
-    queue_.DropWaiting();
+  const grpc::ByteBuffer* frame = nullptr;
+  {
+    MutexLock lock(&mu_);
+    if (!ok) {
+      // The stream is broken (client gone or cancelled): nothing more can be sent.
+      if (!closing_) closing_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
+      queue_.DropWaiting();
+    }
+    if (!queue_.WriteDone()) {
+      MaybeFinishLocked();
+      return;
+    }
+    frame = TakeNextWriteLocked();
   }
-  if (queue_.WriteDone()) {
-    StartNextWriteLocked();
-    return;
-  }
-  MaybeFinishLocked();
+  StartWrite(frame);  // outside the mutex, as in Flush
 }
 
 void ChatReactor::OnCancel() {
@@ -170,24 +197,21 @@ void ChatReactor::OnDone() {
     }
   }
   if (joined_) spdlog::info("{} disconnected ({}), status {}", name_for_logs_, peer_, status);
-  delete this;
+  Unref();  // gRPC's reference; a Flush under way may hold another
 }
 
-void ChatReactor::StartNextWriteLocked() {
+const grpc::ByteBuffer* ChatReactor::TakeNextWriteLocked() {
   // Up to this many messages leave in one frame: large enough to drain a
   // backlog in few writes (the cost is per write, not per byte), small
   // enough to keep frames far below clients' 4 MiB receive limit.
   constexpr std::size_t kMaxBatch = 128;
   const auto& batch = queue_.TakeBatch(batching_ ? kMaxBatch : 1);
-  grpc::WriteOptions options;
-  // More is waiting and will follow at once: let gRPC coalesce the writes.
-  if (queue_.waiting() > 0) options.set_buffer_hint();
-  if (batch.size() == 1) {
-    StartWrite(&batch.front()->wire, options);  // gRPC takes its own reference to the slices
-  } else {
-    frame_ = MakeBatchFrame(batch);
-    StartWrite(&frame_, options);
-  }
+  // No WriteOptions::set_buffer_hint() for "more follows": chttp2 may hold a
+  // hinted write, and its completion, until a later unhinted write, which we
+  // only start from that completion: the stream would stall.
+  if (batch.size() == 1) return &batch.front()->wire;  // shared, read-only; gRPC refs the slices
+  frame_ = MakeBatchFrame(batch);
+  return &frame_;
 }
 
 void ChatReactor::CloseLocked(const grpc::Status& status) {

@@ -3,6 +3,7 @@
 #include <absl/base/thread_annotations.h>
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <optional>
 #include <string>
 
@@ -19,10 +20,13 @@ namespace chat {
 // status is chosen; what is queued drains) -> Finished (Finish() called) ->
 // Done (OnDone: deleted).
 //
-// Ownership: created with `new` by ChatServiceImpl::Chat and owned by gRPC
-// until OnDone, where it leaves the hub and deletes itself. Hub::Leave takes
-// the hub mutex, so once it returns no hub thread is inside Deliver or Close
-// and none can reach this object again.
+// Ownership: created with `new` by ChatServiceImpl::Chat; reference-counted.
+// gRPC's reference is released in OnDone, after Hub::Leave: that takes the
+// hub mutex, so once it returns no hub thread is inside Deliver or Close and
+// none can find this object again. The hub takes a reference (Ref, under its
+// mutex) for each Flush it will call after unlocking, and releases it after
+// the Flush. The last Unref deletes the reactor; after OnDone nothing starts
+// a gRPC operation (finished_ is set, so Flush does nothing).
 //
 // Threads: reactions run on gRPC's callback threads, possibly in parallel;
 // Deliver and Close run on whichever thread holds the hub mutex. Everything
@@ -38,9 +42,12 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
 
   ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options options);
 
-  // Subscriber: called by the hub with its mutex held.
-  bool Deliver(EnvelopePtr envelope) override;
+  // Subscriber: Deliver and Close with the hub's mutex held; Flush without it.
+  Delivery Deliver(EnvelopePtr envelope) override;
   void Close(const grpc::Status& status) override;
+  void Flush() override;
+  void Ref() override { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() override;
 
  private:
   void OnReadDone(bool ok) override;
@@ -55,8 +62,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
 
   // Chooses the final status (the first one wins) and finishes if nothing is queued.
   void CloseLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Starts writing what waits: one message, or a batch frame for clients that asked.
-  void StartNextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes what waits into flight (one message, or a batch frame for clients
+  // that asked) and returns the frame to pass to StartWrite.
+  const grpc::ByteBuffer* TakeNextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   grpc::CallbackServerContext* const context_;
@@ -76,6 +84,11 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   grpc::ByteBuffer frame_ ABSL_GUARDED_BY(mu_);  // the batch frame in flight
   std::optional<grpc::Status> closing_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  // Deliver answered kFlushNeeded and the hub's Flush has not run yet.
+  // Invariant: messages wait with no write in flight only while this is set.
+  bool flush_pending_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::atomic<int> refs_{1};  // gRPC's reference, released in OnDone
 };
 
 }  // namespace chat

@@ -21,6 +21,18 @@ std::int64_t NowUnixMs() {
 
 Hub::Hub(HubOptions options) : options_(std::move(options)) {}
 
+Hub::LockAndFlush::LockAndFlush(Hub* hub) : hub_(hub) { hub_->mu_.Lock(); }
+
+Hub::LockAndFlush::~LockAndFlush() {
+  std::vector<Subscriber*> flush;
+  flush.swap(hub_->to_flush_);
+  hub_->mu_.Unlock();
+  for (Subscriber* subscriber : flush) {
+    subscriber->Flush();
+    subscriber->Unref();
+  }
+}
+
 grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
   if (auto problem = CheckName(request.name)) {
     return {grpc::StatusCode::INVALID_ARGUMENT,
@@ -34,7 +46,7 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
             "invalid room '" + request.room + "': " + room_error};
   }
 
-  MutexLock lock(&mu_);
+  LockAndFlush lock(this);
   if (shutting_down_) {
     return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down; try again later"};
   }
@@ -60,13 +72,13 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
 }
 
 void Hub::Leave(Subscriber* subscriber, std::string_view reason) {
-  MutexLock lock(&mu_);
+  LockAndFlush lock(this);
   RemoveLocked(subscriber, reason);
   DropRefusedLocked();
 }
 
 void Hub::Shutdown() {
-  MutexLock lock(&mu_);
+  LockAndFlush lock(this);
   shutting_down_ = true;
   const grpc::Status status(grpc::StatusCode::UNAVAILABLE,
                             "the server is shutting down; reconnect later");
@@ -182,9 +194,19 @@ void Hub::NoticeLocked(Member& member, Kind kind, std::string text) {
 }
 
 void Hub::DeliverLocked(Member& member, EnvelopePtr envelope) {
-  if (member.subscriber->Deliver(std::move(envelope))) return;
-  if (std::find(refused_.begin(), refused_.end(), member.subscriber) == refused_.end()) {
-    refused_.push_back(member.subscriber);
+  switch (member.subscriber->Deliver(std::move(envelope))) {
+    case Subscriber::Delivery::kQueued:
+      return;
+    case Subscriber::Delivery::kFlushNeeded:
+      // Deliver says this only once until the Flush: no duplicates here.
+      member.subscriber->Ref();
+      to_flush_.push_back(member.subscriber);
+      return;
+    case Subscriber::Delivery::kRefused:
+      if (std::find(refused_.begin(), refused_.end(), member.subscriber) == refused_.end()) {
+        refused_.push_back(member.subscriber);
+      }
+      return;
   }
 }
 

@@ -73,6 +73,17 @@ class Hub {
   std::size_t member_count() const;
 
  private:
+  // Holds mu_ for a scope; on leaving it, releases mu_ and then flushes the
+  // subscribers that deliveries made under it left waiting (to_flush_).
+  class ABSL_SCOPED_LOCKABLE LockAndFlush {
+   public:
+    explicit LockAndFlush(Hub* hub) ABSL_EXCLUSIVE_LOCK_FUNCTION(hub->mu_);
+    ~LockAndFlush() ABSL_UNLOCK_FUNCTION();
+
+   private:
+    Hub* const hub_;
+  };
+
   struct Member {
     Subscriber* subscriber;
     std::string name;
@@ -123,6 +134,8 @@ class Hub {
   std::unordered_map<std::string, Member*> by_name_ ABSL_GUARDED_BY(mu_);  // key: NameKey()
   std::map<std::string, Room> rooms_ ABSL_GUARDED_BY(mu_);                 // key: normalised room
   std::vector<Subscriber*> refused_ ABSL_GUARDED_BY(mu_);  // Deliver said no; drop soon
+  // Subscribers to Flush once the mutex is released (each holds a Ref).
+  std::vector<Subscriber*> to_flush_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 

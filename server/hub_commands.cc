@@ -10,7 +10,7 @@
 namespace chat {
 
 void Hub::Receive(Subscriber* subscriber, std::string_view text, std::string_view client_msg_id) {
-  MutexLock lock(&mu_);
+  LockAndFlush lock(this);
   const auto it = members_.find(subscriber);
   if (it == members_.end()) return;  // left already (or never joined)
   Member& member = *it->second;

@@ -18,18 +18,24 @@ class FakeSubscriber : public Subscriber {
  public:
   explicit FakeSubscriber(std::size_t capacity = 100000) : capacity_(capacity) {}
 
-  bool Deliver(EnvelopePtr envelope) override {
+  Delivery Deliver(EnvelopePtr envelope) override {
     if (closed_ || received.size() >= capacity_) {
       closed_ = true;
-      return false;
+      return Delivery::kRefused;
     }
     received.push_back(envelope->message);
-    return true;
+    // Ask for a flush now and then, as a real stream does when idle.
+    return received.size() % 3 == 0 ? Delivery::kFlushNeeded : Delivery::kQueued;
   }
   void Close(const grpc::Status& status) override {
     closed_ = true;
     close_status = status;
   }
+  void Flush() override { ++flushes; }
+  void Ref() override { ++refs; }
+  void Unref() override { --refs; }
+  int flushes = 0;
+  int refs = 0;
 
   std::vector<ChatMessage> OfKind(Kind kind) const {
     std::vector<ChatMessage> out;
@@ -91,6 +97,17 @@ TEST_F(HubTest, EveryMemberGetsEveryMessageOnceInOneOrder) {
       }
     }
   }
+}
+
+TEST_F(HubTest, FlushesAreCalledOutsideTheLockAndBalanced) {
+  FakeSubscriber a, b;
+  Join(a, "alice");
+  Join(b, "bob");
+  for (int i = 0; i < 10; ++i) hub_.Receive(&a, "m" + std::to_string(i), "");
+  EXPECT_GT(a.flushes, 0);
+  EXPECT_GT(b.flushes, 0);
+  EXPECT_EQ(a.refs, 0);  // every Ref taken for a flush was released
+  EXPECT_EQ(b.refs, 0);
 }
 
 TEST_F(HubTest, SenderIsStampedAndGetsItsOwnMessageWithItsId) {
@@ -302,11 +319,14 @@ namespace {
 // ThreadSanitizer this checks the hub's locking without gRPC in the way.
 class LockedFakeSubscriber : public Subscriber {
  public:
-  bool Deliver(EnvelopePtr envelope) override {
+  void Flush() override {}
+  void Ref() override {}
+  void Unref() override {}
+  Delivery Deliver(EnvelopePtr envelope) override {
     std::lock_guard lock(mu_);
     if (envelope->message.kind() == CHAT)
       seqs_[envelope->message.room()].push_back(envelope->message.seq());
-    return true;
+    return Delivery::kQueued;
   }
   void Close(const grpc::Status&) override {}
   std::map<std::string, std::vector<std::uint64_t>> seqs() {
