@@ -102,8 +102,11 @@ void ChatReactor::HandleIncoming() {
     std::string room = join_.room.empty() ? message.room() : join_.room;
     if (!JoinHub(std::move(name), std::move(room))) return;
   }
-  hub_.Receive(this, message.message(), message.client_msg_id());
+  Hub::PendingFlush flush = hub_.Receive(this, message.message(), message.client_msg_id());
+  // Read on before writing: the message is ordered already, and the next one
+  // can be read and queued (on another thread) while this one's writes go out.
   StartRead(&incoming_);
+  flush.Run();
 }
 
 void ChatReactor::EndStream(const grpc::Status& status, std::string_view reason) {

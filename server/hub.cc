@@ -27,7 +27,11 @@ Hub::LockAndFlush::~LockAndFlush() {
   std::vector<Subscriber*> flush;
   flush.swap(hub_->to_flush_);
   hub_->mu_.Unlock();
-  for (Subscriber* subscriber : flush) {
+  PendingFlush(std::move(flush)).Run();
+}
+
+void Hub::PendingFlush::Run() {
+  for (Subscriber* subscriber : std::exchange(subscribers_, {})) {
     subscriber->Flush();
     subscriber->Unref();
   }

@@ -59,9 +59,32 @@ class Hub {
   // UNAVAILABLE (shutting down). On error nothing changed.
   grpc::Status Join(Subscriber* subscriber, const JoinRequest& request);
 
+  // Flushes, when it goes out of scope (or on Run), the subscribers a
+  // delivery left waiting; each holds a reference taken for it.
+  class PendingFlush {
+   public:
+    explicit PendingFlush(std::vector<Subscriber*> subscribers)
+        : subscribers_(std::move(subscribers)) {}
+    PendingFlush(PendingFlush&& other) noexcept : subscribers_(std::move(other.subscribers_)) {
+      other.subscribers_.clear();
+    }
+    PendingFlush(const PendingFlush&) = delete;
+    PendingFlush& operator=(const PendingFlush&) = delete;
+    PendingFlush& operator=(PendingFlush&&) = delete;
+    ~PendingFlush() { Run(); }
+    void Run();
+
+   private:
+    std::vector<Subscriber*> subscribers_;
+  };
+
   // One line of input from a joined subscriber: chat text or a /command.
-  // Problems go back to that subscriber as ERROR events.
-  void Receive(Subscriber* subscriber, std::string_view text, std::string_view client_msg_id);
+  // Problems go back to that subscriber as ERROR events. The message is
+  // ordered and queued when this returns; the writes start when the result
+  // is destroyed, so the caller can start its next read first (a message
+  // that arrives meanwhile joins the same write, as a batch).
+  PendingFlush Receive(Subscriber* subscriber, std::string_view text,
+                       std::string_view client_msg_id);
 
   // Removes the subscriber and tells its room. Idempotent; after it returns
   // the hub holds no pointer to `subscriber`.
@@ -116,6 +139,8 @@ class Hub {
   void DropRefusedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Command handlers (hub_commands.cc).
+  void ReceiveLocked(Subscriber* subscriber, std::string_view text, std::string_view client_msg_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SayLocked(Member& member, std::string text, std::string_view client_msg_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ActionLocked(Member& member, const std::string& action, std::string_view client_msg_id)

@@ -9,8 +9,17 @@
 
 namespace chat {
 
-void Hub::Receive(Subscriber* subscriber, std::string_view text, std::string_view client_msg_id) {
-  LockAndFlush lock(this);
+Hub::PendingFlush Hub::Receive(Subscriber* subscriber, std::string_view text,
+                               std::string_view client_msg_id) {
+  MutexLock lock(&mu_);
+  ReceiveLocked(subscriber, text, client_msg_id);
+  std::vector<Subscriber*> flush;
+  flush.swap(to_flush_);
+  return PendingFlush(std::move(flush));
+}
+
+void Hub::ReceiveLocked(Subscriber* subscriber, std::string_view text,
+                        std::string_view client_msg_id) {
   const auto it = members_.find(subscriber);
   if (it == members_.end()) return;  // left already (or never joined)
   Member& member = *it->second;

@@ -95,7 +95,9 @@ TEST_F(ServerTest, ManyClientsInOneRoomSeeEveryMessageOnceInOneOrder) {
     for (const auto& m : client->ReceivedOfKind(CHAT)) {
       order.push_back(m.message());
       unique.insert(m.message());
-      if (previous_seq) EXPECT_EQ(m.seq(), previous_seq + 1);
+      if (previous_seq) {
+        EXPECT_EQ(m.seq(), previous_seq + 1);
+      }
       previous_seq = m.seq();
     }
     EXPECT_EQ(order.size(), static_cast<std::size_t>(kClients * kPerClient));
