@@ -64,8 +64,12 @@ bool ChatReactor::JoinHub(std::string name, std::string room) {
     return false;
   }
   joined_ = true;
-  name_for_logs_ = join_.name;
-  spdlog::info("{} connected from {}", name_for_logs_, peer_);
+  {
+    // Deliver (on a hub thread) may read it as soon as Join returned.
+    MutexLock lock(&mu_);
+    name_for_logs_ = join_.name;
+  }
+  spdlog::info("{} connected from {}", join_.name, peer_);
   return true;
 }
 
@@ -191,15 +195,17 @@ void ChatReactor::OnCancel() {
 void ChatReactor::OnDone() {
   hub_.Leave(this, "connection lost");
   std::string status;
+  std::string name;
   {
     MutexLock lock(&mu_);
+    name = name_for_logs_;
     if (closing_ && closing_->ok()) {
       status = "OK";
     } else if (closing_) {
       status = "code " + std::to_string(closing_->error_code()) + ": " + closing_->error_message();
     }
   }
-  if (joined_) spdlog::info("{} disconnected ({}), status {}", name_for_logs_, peer_, status);
+  if (joined_) spdlog::info("{} disconnected ({}), status {}", name, peer_, status);
   Unref();  // gRPC's reference; a Flush under way may hold another
 }
 

@@ -31,8 +31,9 @@ namespace chat {
 // Threads: reactions run on gRPC's callback threads, possibly in parallel;
 // Deliver and Close run on whichever thread holds the hub mutex. Everything
 // they share is guarded by mu_ (lock order: hub mutex, then mu_). Read-side
-// state (incoming_, joined_) is only touched by the constructor and
-// OnReadDone, of which one runs at a time.
+// state (incoming_, joined_, join_) is only touched by the constructor,
+// OnReadDone (one at a time: the next read starts after the previous one's
+// last use) and OnDone (which runs alone, last).
 class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                           public Subscriber {
  public:
@@ -77,13 +78,13 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   grpc::ByteBuffer incoming_;
   bool joined_ = false;
   JoinRequest join_;  // from request metadata; name and room may come with the first message
-  std::string name_for_logs_;
 
   Mutex mu_;
   WriteQueue<EnvelopePtr> queue_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer frame_ ABSL_GUARDED_BY(mu_);  // the batch frame in flight
   std::optional<grpc::Status> closing_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::string name_for_logs_ ABSL_GUARDED_BY(mu_);  // the name joined with (for log lines)
   // Deliver answered kFlushNeeded and the hub's Flush has not run yet.
   // Invariant: messages wait with no write in flight only while this is set.
   bool flush_pending_ ABSL_GUARDED_BY(mu_) = false;
