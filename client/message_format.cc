@@ -85,10 +85,10 @@ std::string_view KindName(Kind kind) {
 
 std::string FormatPlainLine(const ChatMessage& message) {
   const std::tm tm = UtcTime(message.time_unix_ms());
-  char time[40];
+  char time[80];
   std::snprintf(time, sizeof time, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(message.time_unix_ms() % 1000));
+                static_cast<int>((message.time_unix_ms() % 1000 + 1000) % 1000));
   std::string sender = message.user().empty() ? "-" : SanitizeForTerminal(message.user());
   if (message.kind() == PRIVATE) sender += ">" + SanitizeForTerminal(message.subject());
   std::string line = time;
