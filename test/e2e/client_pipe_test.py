@@ -75,6 +75,7 @@ class PipeClientTest(unittest.TestCase):
         self.assertTrue(b.wait_for_text("alice joined #side"))
         a.send("over here")
         self.assertTrue(b.wait_for_text("over here"))
+        self.assertTrue(a.wait_for_text("over here"))  # its own echo
         self.assertEqual([m["room"] for m in a.messages("chat")], ["#side"])
         self.assertFalse(any("reconnect" in l for l in a.err.snapshot()), a.err.snapshot())
 

@@ -73,8 +73,10 @@ class InteractiveClientTest(unittest.TestCase):
         pete.send("\x1b[2J\x1b]0;evil title\x07 nope")  # refused by the server
         self.assertTrue(self.on_screen("<pete> interruption 2"), self.screen())
 
-        # The half-typed line is intact at the bottom, the cursor where it was.
-        self.assertEqual(self.last_line(), PROMPT + "hello world", self.screen())
+        # The half-typed line is intact at the bottom, the cursor where it was
+        # (waiting out the moment between a message and the prompt's redraw).
+        self.assertTrue(wait_until(lambda: self.last_line() == PROMPT + "hello world"),
+                        self.screen())
         self.assertEqual(self.cursor_x(), cursor_before)
         screen = "\n".join(self.screen())
         for i in range(3):
