@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "common/protocol_keys.h"
+#include "common/terminal_text.h"
 #include "common/text_rules.h"
 
 namespace chat {
@@ -39,15 +40,17 @@ void Hub::PendingFlush::Run() {
 
 grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
   if (auto problem = CheckName(request.name)) {
+    // Quoted through the sanitiser: the name may hold anything (escape
+    // sequences, invalid UTF-8) and the status is shown to a person.
     return {grpc::StatusCode::INVALID_ARGUMENT,
-            "invalid user name '" + request.name + "': " + *problem};
+            "invalid user name '" + SanitizeForTerminal(request.name) + "': " + *problem};
   }
   std::string room_error;
   const std::string room =
       NormalizeRoom(request.room.empty() ? kDefaultRoom : request.room, &room_error);
   if (room.empty()) {
     return {grpc::StatusCode::INVALID_ARGUMENT,
-            "invalid room '" + request.room + "': " + room_error};
+            "invalid room '" + SanitizeForTerminal(request.room) + "': " + room_error};
   }
 
   LockAndFlush lock(this);

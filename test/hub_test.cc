@@ -130,6 +130,9 @@ TEST_F(HubTest, NamesAreUniqueIgnoringCaseAndFollowTheRules) {
   EXPECT_EQ(hub_.Join(&c, {"a b", "", {}}).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(hub_.Join(&c, {"carol", "bad room!", {}}).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  const grpc::Status escaped = hub_.Join(&c, {"\x1b[2Jevil\xff", "", {}});
+  EXPECT_EQ(escaped.error_message().find('\x1b'), std::string::npos);
+  EXPECT_NE(escaped.error_message().find("^[[2Jevil"), std::string::npos);
   EXPECT_TRUE(b.received.empty());
   EXPECT_EQ(hub_.member_count(), 1u);
 }
