@@ -32,6 +32,19 @@ bench_build_server_at() {
   echo "$dir/build/server/chat-server"
 }
 
+# Builds what a run needs and sets the standard set-up: SERVER_BIN (the work
+# tree's chat-server, or one built from commit $1 when given, or SERVER_BIN
+# as chosen by --server-bin), the server on CPU 0 and the load on CPU 1, and a
+# queue limit far above any backlog (a point measures lag, not disconnection).
+bench_prepare() {
+  if [ -n "${1:-}" ]; then SERVER_BIN="$(bench_build_server_at "$1")"; fi
+  bench_build
+  SERVER_BIN="${SERVER_BIN:-$build_dir/server/chat-server}"
+  SERVER_CPU=0
+  LOAD_CPU=1
+  QUEUE_LIMIT=100000
+}
+
 # Prints a TCP port on 127.0.0.1 that nothing listens on right now.
 bench_free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -37,12 +37,7 @@ if ! command -v perf >/dev/null 2>&1; then
   exit 1
 fi
 
-if [ -n "$server_commit" ]; then SERVER_BIN="$(bench_build_server_at "$server_commit")"; fi
-bench_build
-SERVER_BIN="${SERVER_BIN:-$build_dir/server/chat-server}"
-SERVER_CPU=0
-LOAD_CPU=1
-QUEUE_LIMIT=100000
+bench_prepare "$server_commit"
 dir="$build_dir/bench-results/profile-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$dir"
 SERVER_LOG="$dir/server.log"

@@ -41,12 +41,7 @@ if [ -z "$ghz" ]; then
   gobin="$(go env GOBIN 2>/dev/null || true)"
   ghz="${gobin:-$(go env GOPATH)/bin}/ghz"
 fi
-if [ -n "$server_commit" ]; then SERVER_BIN="$(bench_build_server_at "$server_commit")"; fi
-bench_build
-SERVER_BIN="${SERVER_BIN:-$build_dir/server/chat-server}"
-SERVER_CPU=0
-LOAD_CPU=1
-QUEUE_LIMIT=100000
+bench_prepare "$server_commit"
 results_dir="$build_dir/bench-results"
 mkdir -p "$results_dir"
 stamp="$(date +%Y%m%d-%H%M%S)"

@@ -36,12 +36,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if [ -n "$server_commit" ]; then SERVER_BIN="$(bench_build_server_at "$server_commit")"; fi
-bench_build
-SERVER_BIN="${SERVER_BIN:-$build_dir/server/chat-server}"
-SERVER_CPU=0
-LOAD_CPU=1
-QUEUE_LIMIT=100000  # far above any backlog here: a point measures lag, not disconnection
+bench_prepare "$server_commit"
 results_dir="$build_dir/bench-results"
 mkdir -p "$results_dir"
 stamp="$(date +%Y%m%d-%H%M%S)"
