@@ -32,7 +32,7 @@ int SignalFd() {
 int RunClient(const ClientOptions& options) {
   const int signal_fd = SignalFd();
   const bool interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-  Inbox inbox;
+  auto inbox = std::make_shared<Inbox>();
   std::unique_ptr<Session> session;
   std::unique_ptr<LineEditor> editor;
   std::unique_ptr<ChatOutput> output;
@@ -59,7 +59,7 @@ int RunClient(const ClientOptions& options) {
   int interrupts = 0;
 
   while (!session->finished()) {
-    pollfd fds[3] = {{inbox.wake_fd(), POLLIN, 0},
+    pollfd fds[3] = {{inbox->wake_fd(), POLLIN, 0},
                      {signal_fd, POLLIN, 0},
                      {input_open ? STDIN_FILENO : -1, POLLIN, 0}};
     int timeout_ms = -1;

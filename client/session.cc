@@ -18,16 +18,17 @@ using std::chrono::milliseconds;
 // that late reports from an abandoned stream can be told apart.
 class StreamEvents final : public ChatStreamListener {
  public:
-  StreamEvents(Inbox& inbox, std::uint64_t id) : inbox_(inbox), id_(id) {}
+  StreamEvents(std::shared_ptr<Inbox> inbox, std::uint64_t id)
+      : inbox_(std::move(inbox)), id_(id) {}
   void OnStreamMessage(ChatMessage message) override {
-    inbox_.Push({id_, std::move(message), std::nullopt});
+    inbox_->Push({id_, std::move(message), std::nullopt});
   }
   void OnStreamDone(const grpc::Status& status) override {
-    inbox_.Push({id_, std::nullopt, status});
+    inbox_->Push({id_, std::nullopt, status});
   }
 
  private:
-  Inbox& inbox_;
+  const std::shared_ptr<Inbox> inbox_;
   const std::uint64_t id_;
 };
 
@@ -59,10 +60,10 @@ std::string Seconds(milliseconds ms) {
 
 }  // namespace
 
-Session::Session(SessionOptions options, ChatOutput& output, Inbox& inbox)
+Session::Session(SessionOptions options, ChatOutput& output, std::shared_ptr<Inbox> inbox)
     : options_(std::move(options)),
       output_(output),
-      inbox_(inbox),
+      inbox_(std::move(inbox)),
       name_(options_.name),
       room_(options_.room),
       backoff_(options_.backoff_initial),
@@ -83,15 +84,15 @@ Session::Session(SessionOptions options, ChatOutput& output, Inbox& inbox)
 
 Session::~Session() {
   if (!stream_) return;
-  // The stream reports into inbox_, which must outlive it: cancel and wait
-  // (bounded) for its final report.
+  // Cancel and wait (bounded) for the stream's final report, so it is gone
+  // before the process exits; the shared inbox covers a later report.
   stream_->Cancel();
   const auto deadline = Clock::now() + std::chrono::seconds(3);
   while (Clock::now() < deadline) {
-    for (const StreamEvent& event : inbox_.Drain()) {
+    for (const StreamEvent& event : inbox_->Drain()) {
       if (event.stream_id == stream_id_ && event.done) return;
     }
-    pollfd fd{inbox_.wake_fd(), POLLIN, 0};
+    pollfd fd{inbox_->wake_fd(), POLLIN, 0};
     poll(&fd, 1, 100);
   }
 }
@@ -116,7 +117,7 @@ void Session::Connect() {
 }
 
 void Session::HandleEvents() {
-  for (StreamEvent& event : inbox_.Drain()) {
+  for (StreamEvent& event : inbox_->Drain()) {
     if (event.stream_id != stream_id_) continue;
     if (state_ == State::kFinished) {
       if (event.done) stream_.reset();
@@ -140,11 +141,16 @@ void Session::OnMessage(ChatMessage message) {
     if (message.seq() <= position.seq) return;  // seen before this reconnection
     position.seq = message.seq();
   }
-  if (!message.client_msg_id().empty() && SameName(message.user(), name_)) {
+  // Our own echo acknowledges a line; an ERROR carrying its id refused it.
+  // Either way it is settled and never re-sent.
+  if (!message.client_msg_id().empty() &&
+      (SameName(message.user(), name_) || message.kind() == ERROR)) {
     std::erase_if(unacked_, [&](const PendingLine& p) { return p.id == message.client_msg_id(); });
   }
   output_.ShowMessage(message);
-  if (message.kind() == RENAME && SameName(message.user(), name_)) {
+  // Only live events change who we are: history may hold an old rename of
+  // someone who had our name before.
+  if (message.kind() == RENAME && !message.replay() && SameName(message.user(), name_)) {
     name_ = message.subject();
     output_.SetIdentity(name_, room_);
   }

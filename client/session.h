@@ -39,7 +39,9 @@ class Session {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Session(SessionOptions options, ChatOutput& output, Inbox& inbox);
+  // The inbox is shared with the streams' listeners: a stream that reports
+  // late (after the session gave up waiting for it) still has somewhere to.
+  Session(SessionOptions options, ChatOutput& output, std::shared_ptr<Inbox> inbox);
   ~Session();
 
   void Start();
@@ -82,7 +84,7 @@ class Session {
 
   const SessionOptions options_;
   ChatOutput& output_;
-  Inbox& inbox_;
+  const std::shared_ptr<Inbox> inbox_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<ChatService::Stub> stub_;
   std::shared_ptr<ChatStream> stream_;

@@ -191,9 +191,11 @@ void Hub::SendLocked(Member& member, ChatMessage message) {
   DeliverLocked(member, MakeEnvelope(std::move(message)));
 }
 
-void Hub::NoticeLocked(Member& member, Kind kind, std::string text) {
+void Hub::NoticeLocked(Member& member, Kind kind, std::string text,
+                       std::string_view client_msg_id) {
   ChatMessage notice;
   notice.set_kind(kind);
+  notice.set_client_msg_id(std::string(client_msg_id));
   notice.set_user(std::string(kServerUser));
   notice.set_room(member.room);
   notice.set_message(std::move(text));

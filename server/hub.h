@@ -132,7 +132,10 @@ class Hub {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Delivers to one member; messages outside any room log have seq 0.
   void SendLocked(Member& member, ChatMessage message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void NoticeLocked(Member& member, Kind kind, std::string text) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // client_msg_id: on an ERROR about a line the user sent, that line's id,
+  // so the client knows the line was refused (and will not re-send it).
+  void NoticeLocked(Member& member, Kind kind, std::string text,
+                    std::string_view client_msg_id = {}) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DeliverLocked(Member& member, EnvelopePtr envelope) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes members whose Deliver refused, telling their rooms (which may
   // refuse more: loops until none is left).

@@ -24,17 +24,19 @@ void Hub::ReceiveLocked(Subscriber* subscriber, std::string_view text,
   if (it == members_.end()) return;  // left already (or never joined)
   Member& member = *it->second;
 
-  if (!member.flood_control.TryTake(TokenBucket::Clock::now())) {
-    NoticeLocked(member, ERROR,
-                 "not sent: slow down, at most " +
-                     std::to_string(static_cast<int>(options_.rate_limit)) + " lines per second");
-  } else if (auto problem = CheckChatText(text, options_.max_message_bytes)) {
-    spdlog::debug("refused a message from {}: {}", member.name, *problem);
-    NoticeLocked(member, ERROR, "not sent: " + *problem);
-  } else if (client_msg_id.size() > kMaxClientMsgIdLength ||
-             CheckChatText(client_msg_id, kMaxClientMsgIdLength)) {
+  // The id is checked first: the errors below echo it back.
+  if (client_msg_id.size() > kMaxClientMsgIdLength ||
+      CheckChatText(client_msg_id, kMaxClientMsgIdLength)) {
     NoticeLocked(member, ERROR,
                  "not sent: client_msg_id must be at most 64 bytes of printable UTF-8");
+  } else if (!member.flood_control.TryTake(TokenBucket::Clock::now())) {
+    NoticeLocked(member, ERROR,
+                 "not sent: slow down, at most " +
+                     std::to_string(static_cast<int>(options_.rate_limit)) + " lines per second",
+                 client_msg_id);
+  } else if (auto problem = CheckChatText(text, options_.max_message_bytes)) {
+    spdlog::debug("refused a message from {}: {}", member.name, *problem);
+    NoticeLocked(member, ERROR, "not sent: " + *problem, client_msg_id);
   } else if (!text.empty()) {
     Command command = ParseCommand(text);
     switch (command.kind) {
@@ -78,7 +80,7 @@ void Hub::ReceiveLocked(Subscriber* subscriber, std::string_view text,
         break;
       }
       case CommandKind::kInvalid:
-        NoticeLocked(member, ERROR, std::move(command.error));
+        NoticeLocked(member, ERROR, std::move(command.error), client_msg_id);
         break;
     }
   }
@@ -108,7 +110,7 @@ void Hub::PrivateLocked(Member& member, const std::string& to, const std::string
                         std::string_view client_msg_id) {
   const auto it = by_name_.find(NameKey(to));
   if (it == by_name_.end()) {
-    NoticeLocked(member, ERROR, "not sent: nobody called '" + to + "' is online");
+    NoticeLocked(member, ERROR, "not sent: nobody called '" + to + "' is online", client_msg_id);
     return;
   }
   Member& recipient = *it->second;

@@ -42,8 +42,11 @@ int main(int argc, char** argv) {
   if (server_options.max_message_bytes == 0 || server_options.max_message_bytes > (1u << 20)) {
     chat::ExitWithUsageError("chat-server", "--max-message-bytes must be between 1 and 1048576");
   }
-  if (server_options.queue_limit == 0) {
-    chat::ExitWithUsageError("chat-server", "--queue-limit must be at least 1");
+  // A joining member is sent a welcome, a possible gap notice, the history
+  // and its own join at once: the queue must hold that burst.
+  if (server_options.queue_limit < server_options.history + 3) {
+    chat::ExitWithUsageError("chat-server", "--queue-limit must be at least --history + 3 (" +
+                                                std::to_string(server_options.history + 3) + ")");
   }
   std::string error;
   if (!chat::ConfigureLogging(parsed["log-level"].as<std::string>(), &error)) {

@@ -260,6 +260,9 @@ TEST_F(HubTest, BadInputGetsAnErrorEventAndNothingElse) {
   hub_.Receive(&a, std::string(65, 'x'), "");
   EXPECT_EQ(a.Last().kind(), ERROR);
   EXPECT_EQ(a.Last().message(), "not sent: message is 65 bytes; the limit is 64");
+  hub_.Receive(&a, std::string(65, 'y'), "id-9");  // the error names the refused line
+  EXPECT_EQ(a.Last().kind(), ERROR);
+  EXPECT_EQ(a.Last().client_msg_id(), "id-9");
   hub_.Receive(&a, "\xff\xfe", "");
   EXPECT_EQ(a.Last().kind(), ERROR);
   hub_.Receive(&a, "\x1b]0;pwned\x07", "");

@@ -79,6 +79,35 @@ class PipeClientTest(unittest.TestCase):
         self.assertEqual([m["room"] for m in a.messages("chat")], ["#side"])
         self.assertFalse(any("reconnect" in l for l in a.err.snapshot()), a.err.snapshot())
 
+    def test_an_old_rename_in_history_does_not_rename_a_newcomer(self):
+        bob = self.client("bob", room="names")
+        self.assertTrue(bob.wait_joined())
+        bob.send("/nick carol")
+        self.assertTrue(bob.wait_for_text("bob is now known as carol"))
+        # The name bob is free again; the room's history holds the rename.
+        newcomer = self.client("bob", room="names")
+        self.assertTrue(newcomer.wait_joined())
+        newcomer.send("i am the new bob")
+        self.assertTrue(bob.wait_for_text("i am the new bob"), newcomer.err.snapshot())
+
+    def test_refused_lines_are_not_sent_again_after_a_reconnect(self):
+        proxy = Proxy(self.server.port)
+        try:
+            a = self.client("alice", address=proxy.address, room="refuse")
+            b = self.client("bob", room="refuse")
+            self.assertTrue(a.wait_joined() and b.wait_joined())
+            a.send("/msg nobody hello?")
+            self.assertTrue(wait_until(lambda: a.messages("error")))
+            proxy.cut()
+            self.assertTrue(b.wait_for_text("alice left #refuse (connection lost)"))
+            proxy.restore()
+            self.assertTrue(b.wait_for_text("alice joined #refuse", 20))
+            a.send("back")
+            self.assertTrue(a.wait_for_text("back"))
+            self.assertFalse(any("not confirmed" in l for l in a.err.snapshot()), a.err.snapshot())
+        finally:
+            proxy.stop()
+
     def test_escape_sequences_from_others_are_never_printed_raw(self):
         # The server refuses control characters; a name or room cannot hold
         # them either. Check the error is shown, sanitised, and nothing raw.
