@@ -82,7 +82,7 @@ def kind_name(kind):
 def format_line(message):
     """One received ChatMessage (without a batch) as one PLAIN FORMAT line."""
     room = "#" + sanitize(message.room) if message.room else "-"
-    sender = sanitize(message.user)
+    sender = sanitize(message.user) if message.user else "-"
     if message.kind == PRIVATE:
         sender += ">" + sanitize(message.subject)
     return " ".join(

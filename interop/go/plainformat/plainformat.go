@@ -82,7 +82,10 @@ func Line(m *chatpb.ChatMessage) string {
 	if m.GetRoom() != "" {
 		room = "#" + Sanitize(m.GetRoom())
 	}
-	sender := Sanitize(m.GetUser())
+	sender := "-"
+	if m.GetUser() != "" {
+		sender = Sanitize(m.GetUser())
+	}
 	if m.GetKind() == chatpb.Kind_PRIVATE {
 		sender += ">" + Sanitize(m.GetSubject())
 	}
