@@ -10,15 +10,12 @@
 #include "common/text_rules.h"
 
 namespace chat {
-namespace {
 
-std::int64_t NowUnixMs() {
+std::int64_t Hub::NowUnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-}  // namespace
 
 Hub::Hub(HubOptions options) : options_(std::move(options)) {}
 

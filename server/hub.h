@@ -118,6 +118,9 @@ class Hub {
     std::vector<Member*> members;  // in join order
   };
 
+  // Server time stamped on messages (time_unix_ms).
+  static std::int64_t NowUnixMs();
+
   Room& RoomLocked(const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EnterRoomLocked(Member& member, const std::string& room,
                        std::optional<std::uint64_t> resume_after,

@@ -120,9 +120,7 @@ void Hub::PrivateLocked(Member& member, const std::string& to, const std::string
   message.set_subject(recipient.name);
   message.set_message(text);
   message.set_client_msg_id(std::string(client_msg_id));
-  message.set_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count());
+  message.set_time_unix_ms(NowUnixMs());
   const EnvelopePtr envelope = MakeEnvelope(std::move(message));
   DeliverLocked(recipient, envelope);
   if (&recipient != &member) DeliverLocked(member, envelope);  // the sender's acknowledgement

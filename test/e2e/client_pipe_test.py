@@ -10,11 +10,23 @@ class PipeClientTest(unittest.TestCase):
     def setUp(self):
         self.server = Server()
         self.clients = []
+        self.proxies = []
 
     def tearDown(self):
         for c in self.clients:
             c.kill()
+        for p in self.proxies:
+            p.stop()
         self.server.stop()
+
+    def pair_behind_proxy(self, room):
+        """alice through a cuttable proxy, bob direct, both joined to room."""
+        proxy = Proxy(self.server.port)
+        self.proxies.append(proxy)
+        a = self.client("alice", address=proxy.address, room=room)
+        b = self.client("bob", room=room)
+        self.assertTrue(a.wait_joined() and b.wait_joined())
+        return proxy, a, b
 
     def client(self, name, address=None, **kw):
         c = PipeClient(address or self.server.address, name, **kw)
@@ -91,22 +103,16 @@ class PipeClientTest(unittest.TestCase):
         self.assertTrue(bob.wait_for_text("i am the new bob"), newcomer.err.snapshot())
 
     def test_refused_lines_are_not_sent_again_after_a_reconnect(self):
-        proxy = Proxy(self.server.port)
-        try:
-            a = self.client("alice", address=proxy.address, room="refuse")
-            b = self.client("bob", room="refuse")
-            self.assertTrue(a.wait_joined() and b.wait_joined())
-            a.send("/msg nobody hello?")
-            self.assertTrue(wait_until(lambda: a.messages("error")))
-            proxy.cut()
-            self.assertTrue(b.wait_for_text("alice left #refuse (connection lost)"))
-            proxy.restore()
-            self.assertTrue(b.wait_for_text("alice joined #refuse", 20))
-            a.send("back")
-            self.assertTrue(a.wait_for_text("back"))
-            self.assertFalse(any("not confirmed" in l for l in a.err.snapshot()), a.err.snapshot())
-        finally:
-            proxy.stop()
+        proxy, a, b = self.pair_behind_proxy("refuse")
+        a.send("/msg nobody hello?")
+        self.assertTrue(wait_until(lambda: a.messages("error")))
+        proxy.cut()
+        self.assertTrue(b.wait_for_text("alice left #refuse (connection lost)"))
+        proxy.restore()
+        self.assertTrue(b.wait_for_text("alice joined #refuse", 20))
+        a.send("back")
+        self.assertTrue(a.wait_for_text("back"))
+        self.assertFalse(any("not confirmed" in l for l in a.err.snapshot()), a.err.snapshot())
 
     def test_escape_sequences_from_others_are_never_printed_raw(self):
         # The server refuses control characters; a name or room cannot hold
@@ -145,34 +151,28 @@ class PipeClientTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 2)
 
     def test_network_cut_resumes_with_every_message_exactly_once(self):
-        proxy = Proxy(self.server.port)
-        try:
-            a = self.client("alice", address=proxy.address, room="cut")
-            b = self.client("bob", room="cut")
-            self.assertTrue(a.wait_joined() and b.wait_joined())
-            b.send("before the cut")
-            self.assertTrue(a.wait_for_text("before the cut"))
-            proxy.cut()
-            self.assertTrue(b.wait_for_text("alice left #cut (connection lost)"))
-            for i in range(5):
-                b.send(f"while cut {i}")
-            a.send("typed while disconnected")
-            self.assertTrue(b.wait_for_text("while cut 4"))
-            proxy.restore()
-            self.assertTrue(a.wait_for_text("typed while disconnected", 20), a.err.snapshot())
-            self.assertTrue(b.wait_for_text("typed while disconnected"))
-            b.send("after")
-            self.assertTrue(a.wait_for_text("after"))
-            texts = a.texts()
-            for i in range(5):
-                self.assertEqual(texts.count(f"while cut {i}"), 1, texts)
-            self.assertEqual(texts.count("before the cut"), 1)
-            self.assertEqual(b.texts().count("typed while disconnected"), 1)
-            seqs = [m["seq"] for m in a.messages() if m["room"] == "#cut" and m["seq"]]
-            self.assertEqual(seqs, sorted(set(seqs)), "sequence numbers repeat or go back")
-            self.assertTrue(any("reconnected" in l for l in a.err.snapshot()))
-        finally:
-            proxy.stop()
+        proxy, a, b = self.pair_behind_proxy("cut")
+        b.send("before the cut")
+        self.assertTrue(a.wait_for_text("before the cut"))
+        proxy.cut()
+        self.assertTrue(b.wait_for_text("alice left #cut (connection lost)"))
+        for i in range(5):
+            b.send(f"while cut {i}")
+        a.send("typed while disconnected")
+        self.assertTrue(b.wait_for_text("while cut 4"))
+        proxy.restore()
+        self.assertTrue(a.wait_for_text("typed while disconnected", 20), a.err.snapshot())
+        self.assertTrue(b.wait_for_text("typed while disconnected"))
+        b.send("after")
+        self.assertTrue(a.wait_for_text("after"))
+        texts = a.texts()
+        for i in range(5):
+            self.assertEqual(texts.count(f"while cut {i}"), 1, texts)
+        self.assertEqual(texts.count("before the cut"), 1)
+        self.assertEqual(b.texts().count("typed while disconnected"), 1)
+        seqs = [m["seq"] for m in a.messages() if m["room"] == "#cut" and m["seq"]]
+        self.assertEqual(seqs, sorted(set(seqs)), "sequence numbers repeat or go back")
+        self.assertTrue(any("reconnected" in l for l in a.err.snapshot()))
 
 
 class ServerRestartTest(unittest.TestCase):
