@@ -151,7 +151,8 @@ void ChatReactor::Flush() {
       MaybeFinishLocked();  // e.g. cancelled meanwhile: what waited was dropped
       return;
     }
-    frame = TakeNextWriteLocked();
+    frame = WriteNowOrLingerLocked();
+    if (frame == nullptr) return;
   }
   // Outside the mutex: the write may run the whole send path on this thread.
   // Safe because nothing else starts a write or finishes while one is in
@@ -181,7 +182,8 @@ void ChatReactor::OnWriteDone(bool ok) {
       MaybeFinishLocked();
       return;
     }
-    frame = TakeNextWriteLocked();
+    frame = WriteNowOrLingerLocked();
+    if (frame == nullptr) return;
   }
   StartWrite(frame);  // outside the mutex, as in Flush
 }
@@ -207,6 +209,19 @@ void ChatReactor::OnDone() {
   }
   if (joined_) spdlog::info("{} disconnected ({}), status {}", name, peer_, status);
   Unref();  // gRPC's reference; a Flush under way may hold another
+}
+
+const grpc::ByteBuffer* ChatReactor::WriteNowOrLingerLocked() {
+  const auto now = WriteLinger::Clock::now();
+  if (batching_ && options_.linger != nullptr && !closing_) {
+    const auto due = options_.linger->HoldUntil(last_write_, now);
+    if (due && options_.linger->Hold(this, *due)) {
+      flush_pending_ = true;  // Deliver just queues until the linger thread's Flush
+      return nullptr;
+    }
+  }
+  last_write_ = now;
+  return TakeNextWriteLocked();
 }
 
 const grpc::ByteBuffer* ChatReactor::TakeNextWriteLocked() {

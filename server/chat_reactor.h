@@ -11,6 +11,7 @@
 #include "common/write_queue.h"
 #include "server/hub.h"
 #include "server/subscriber.h"
+#include "server/write_linger.h"
 
 namespace chat {
 
@@ -39,6 +40,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
  public:
   struct Options {
     std::size_t queue_limit = 1024;  // messages waiting for this client, at most
+    // Holds back writes to clients that take batch frames (see WriteLinger);
+    // null: every write starts as soon as something waits. Outlives the reactor's last Flush.
+    WriteLinger* linger = nullptr;
   };
 
   ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options options);
@@ -67,6 +71,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   // that asked) and returns the frame to pass to StartWrite.
   const grpc::ByteBuffer* TakeNextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With nothing in flight and something waiting: either returns the frame to
+  // write now, or hands the stream to the linger thread and returns null.
+  const grpc::ByteBuffer* WriteNowOrLingerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   grpc::CallbackServerContext* const context_;
   Hub& hub_;
@@ -87,7 +94,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   std::string name_for_logs_ ABSL_GUARDED_BY(mu_);  // the name joined with (for log lines)
   // Deliver answered kFlushNeeded and the hub's Flush has not run yet.
   // Invariant: messages wait with no write in flight only while this is set.
+  // The linger thread counts as a pending Flush too.
   bool flush_pending_ ABSL_GUARDED_BY(mu_) = false;
+  WriteLinger::Clock::time_point last_write_ ABSL_GUARDED_BY(mu_);  // when the last write started
 
   std::atomic<int> refs_{1};  // gRPC's reference, released in OnDone
 };

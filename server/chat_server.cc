@@ -38,7 +38,9 @@ HubOptions MakeHubOptions(const ServerOptions& options) {
 ChatServer::ChatServer(const ServerOptions& options)
     : options_(options),
       hub_(MakeHubOptions(options)),
-      service_(hub_, ChatReactor::Options{options.queue_limit}) {}
+      linger_(options.batch_linger.count() > 0 ? std::make_unique<WriteLinger>(options.batch_linger)
+                                               : nullptr),
+      service_(hub_, ChatReactor::Options{options.queue_limit, linger_.get()}) {}
 
 ChatServer::~ChatServer() {
   if (server_) Shutdown(std::chrono::milliseconds(0));
@@ -73,6 +75,9 @@ void ChatServer::Shutdown(std::chrono::milliseconds grace) {
   hub_.Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() + grace);
   server_->Wait();
+  // Every stream is done; the linger thread may still hold references to
+  // some (their writes were due after the end): let go of them.
+  if (linger_) linger_->Stop();
   server_.reset();
 }
 

@@ -9,6 +9,7 @@
 #include "server/chat_service.h"
 #include "server/hub.h"
 #include "server/server_options.h"
+#include "server/write_linger.h"
 
 namespace chat {
 
@@ -33,6 +34,7 @@ class ChatServer {
  private:
   ServerOptions options_;
   Hub hub_;
+  std::unique_ptr<WriteLinger> linger_;  // null when batch_linger is 0; stopped after the server
   ChatServiceImpl service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

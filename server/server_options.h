@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -11,6 +12,9 @@ struct ServerOptions {
   std::size_t max_message_bytes = 2048;    // longest chat text accepted
   std::size_t queue_limit = 1024;          // messages waiting per client before it is cut off
   double rate_limit = 20;  // lines per second per client (burst: twice that); 0 = off
+  // How long a stream that takes batch frames waits after a write before the
+  // next one, so that what arrives meanwhile leaves in one frame; 0 = off.
+  std::chrono::microseconds batch_linger{0};
 };
 
 }  // namespace chat

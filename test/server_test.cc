@@ -298,6 +298,53 @@ TEST_F(ServerTest, BatchingClientGetsABacklogInFewerFramesInOrder) {
   EXPECT_EQ(alice->batch_frames(), 0) << "a client that did not ask got a batch";
 }
 
+class LingerTest : public ServerTest {
+ protected:
+  // A linger far longer than the test takes to send its lines, so that they
+  // arrive while the batching stream is held, however slow the machine.
+  LingerTest() : ServerTest(WithLinger()) {}
+  static ServerOptions WithLinger() {
+    ServerOptions options = Unlimited();
+    options.batch_linger = std::chrono::seconds(2);
+    return options;
+  }
+};
+
+TEST_F(LingerTest, LinesThatArriveTogetherLeaveInOneFrameForBatchClientsOnly) {
+  auto alice = Join("alice", "linger");
+  TestClient batched(server_.address(),
+                     {{"chat-user", "bulk"}, {"chat-room", "linger"}, {"chat-batch", "1"}});
+  ASSERT_TRUE(alice->WaitForText("bulk joined #linger"));
+  ASSERT_TRUE(batched.WaitForText("bulk joined #linger"));  // bulk just wrote: it is held now
+  const int frames_before = batched.frames();
+  constexpr int kMessages = 20;
+  for (int i = 0; i < kMessages; ++i) alice->Send("l" + std::to_string(i));
+  // Alice takes no batches: each line reaches her at once, one frame each.
+  ASSERT_TRUE(alice->WaitForCount(CHAT, kMessages));
+  EXPECT_EQ(alice->batch_frames(), 0);
+  // Bulk gets every line, in order, packed into one frame once the linger is
+  // over (two if the linger ran out just as the lines came in).
+  ASSERT_TRUE(batched.WaitForCount(CHAT, kMessages));
+  const auto chats = batched.ReceivedOfKind(CHAT);
+  for (int i = 0; i < kMessages; ++i) EXPECT_EQ(chats[i].message(), "l" + std::to_string(i));
+  EXPECT_LE(batched.frames() - frames_before, 2) << "the held lines did not leave together";
+}
+
+TEST_F(LingerTest, HeldStreamsStillGetTheShutdownNoticeAndStatus) {
+  auto alice = Join("alice", "linger");
+  TestClient batched(server_.address(),
+                     {{"chat-user", "bulk"}, {"chat-room", "linger"}, {"chat-batch", "1"}});
+  ASSERT_TRUE(batched.WaitForText("bulk joined #linger"));
+  alice->Send("last words");
+  ASSERT_TRUE(alice->WaitForText("last words"));  // ordered; held for bulk by the linger
+  server_.server().Shutdown(std::chrono::seconds(5));
+  ASSERT_TRUE(batched.WaitForText("last words"));
+  const auto status = batched.WaitForStatus();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE) << status->error_message();
+  EXPECT_TRUE(batched.WaitForText("the server is shutting down", 0ms));
+}
+
 class SlowConsumerTest : public ServerTest {
  protected:
   SlowConsumerTest() : ServerTest(ServerOptions{"", 10, 2048, 256, 0}) {}

@@ -39,6 +39,7 @@ void TestClient::ReadLoop() {
   ChatMessage message;
   while (stream_->Read(&message)) {
     std::lock_guard lock(mu_);
+    ++frames_;
     if (message.batch_size() > 0) {
       ++batch_frames_;
       for (const ChatMessage& inner : message.batch()) received_.push_back(inner);

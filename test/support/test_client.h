@@ -56,6 +56,11 @@ class TestClient {
     std::lock_guard lock(mu_);
     return batch_frames_;
   }
+  // Frames received, batch or single.
+  int frames() {
+    std::lock_guard lock(mu_);
+    return frames_;
+  }
   // Everything received so far.
   std::vector<ChatMessage> Received();
   // Received messages of one kind.
@@ -76,6 +81,7 @@ class TestClient {
   std::optional<grpc::Status> status_;  // guarded by mu_; set when the stream ended
   bool writes_done_ = false;            // guarded by mu_
   int batch_frames_ = 0;                // guarded by mu_
+  int frames_ = 0;                      // guarded by mu_
 };
 
 }  // namespace chat::testing
