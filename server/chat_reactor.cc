@@ -111,6 +111,7 @@ void ChatReactor::HandleIncoming() {
   // can be read and queued (on another thread) while this one's writes go out.
   StartRead(&incoming_);
   flush.Run();
+  if (options_.linger != nullptr) options_.linger->FlushDue();
 }
 
 void ChatReactor::EndStream(const grpc::Status& status, std::string_view reason) {
@@ -178,14 +179,12 @@ void ChatReactor::OnWriteDone(bool ok) {
       if (!closing_) closing_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
       queue_.DropWaiting();
     }
-    if (!queue_.WriteDone()) {
-      MaybeFinishLocked();
-      return;
-    }
-    frame = WriteNowOrLingerLocked();
-    if (frame == nullptr) return;
+    if (queue_.WriteDone()) frame = WriteNowOrLingerLocked();
+    if (frame == nullptr) MaybeFinishLocked();
   }
-  StartWrite(frame);  // outside the mutex, as in Flush
+  if (frame != nullptr) StartWrite(frame);  // outside the mutex, as in Flush
+  // On a completion-queue thread: the best place to start held writes (see WriteLinger).
+  if (options_.linger != nullptr) options_.linger->FlushDue();
 }
 
 void ChatReactor::OnCancel() {

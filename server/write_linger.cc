@@ -1,19 +1,16 @@
 #include "server/write_linger.h"
 
-#include <optional>
-
 namespace chat {
 
-WriteLinger::WriteLinger(std::chrono::microseconds linger)
-    : linger_(linger), early_(linger / 4), thread_([this] { Run(); }) {}
+WriteLinger::WriteLinger(std::chrono::microseconds linger) : linger_(linger), early_(linger / 4) {}
 
 WriteLinger::~WriteLinger() { Stop(); }
 
 std::optional<WriteLinger::Clock::time_point> WriteLinger::HoldUntil(Clock::time_point last_write,
                                                                      Clock::time_point now) const {
   const Clock::time_point due = last_write + linger_;
-  // Held only when the linger thread would not serve it at once: it serves
-  // entries up to early_ before they are due.
+  // Held only when the alarm would not serve it at once: it serves entries
+  // up to early_ before they are due. (So an alarm is never set in the past.)
   if (now + early_ >= due) return std::nullopt;
   return due;
 }
@@ -22,54 +19,83 @@ bool WriteLinger::Hold(Subscriber* subscriber, Clock::time_point due) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return false;
   subscriber->Ref();
-  const bool earliest = waiting_.empty() || due < waiting_.top().due;
   waiting_.push({due, subscriber});
-  if (earliest) wake_.notify_one();
+  earliest_due_.store(waiting_.top().due.time_since_epoch().count(), std::memory_order_relaxed);
+  if (!armed_) ArmLocked(due);
   return true;
 }
 
+void WriteLinger::TakeDueLocked(Clock::time_point serve_until, std::vector<Entry>& out) {
+  while (!waiting_.empty() && (stopping_ || waiting_.top().due <= serve_until)) {
+    out.push_back(waiting_.top());
+    waiting_.pop();
+  }
+  earliest_due_.store(waiting_.empty() ? std::numeric_limits<Clock::rep>::max()
+                                       : waiting_.top().due.time_since_epoch().count(),
+                      std::memory_order_relaxed);
+}
+
+void WriteLinger::FlushDue() {
+  const Clock::time_point serve_until = Clock::now() + early_;
+  if (serve_until.time_since_epoch().count() < earliest_due_.load(std::memory_order_relaxed)) {
+    return;  // nothing due; a stale value only delays a stream to the alarm
+  }
+  std::vector<Entry> due_now;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    TakeDueLocked(serve_until, due_now);
+  }
+  FlushAll(due_now);
+}
+
+void WriteLinger::ArmLocked(Clock::time_point due) {
+  armed_ = true;
+  // A fresh alarm each time: the previous one has fired (gRPC keeps it alive
+  // until its callback, which may be the caller, returns).
+  alarm_ = std::make_unique<grpc::Alarm>();
+  // At `due` itself: reactions serve streams from a quarter of the linger
+  // earlier, so under load the alarm mostly finds nothing left to do.
+  // grpc::Alarm takes system_clock deadlines; the wait is what matters.
+  const auto wait =
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(due - Clock::now());
+  alarm_->Set(std::chrono::system_clock::now() + wait, [this](bool) { OnAlarm(); });
+}
+
+void WriteLinger::OnAlarm() {
+  std::vector<Entry> due_now;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    TakeDueLocked(Clock::now() + early_, due_now);
+  }
+  // Unlocked: Flush starts writes (system calls), and Hold must not wait on them.
+  FlushAll(due_now);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!stopping_ && !waiting_.empty()) {
+    ArmLocked(waiting_.top().due);
+  } else {
+    armed_ = false;
+    disarmed_.notify_all();
+  }
+}
+
 void WriteLinger::Stop() {
-  std::vector<Entry> left;
+  grpc::Alarm* armed = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     stopping_ = true;
-    wake_.notify_one();
+    // No alarm is replaced from now on (ArmLocked only runs while not
+    // stopping), so this pointer stays valid until the destructor.
+    if (armed_) armed = alarm_.get();
   }
-  thread_.join();
+  if (armed != nullptr) armed->Cancel();  // its callback runs soon, with ok = false
+  std::vector<Entry> left;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    while (!waiting_.empty()) {
-      left.push_back(waiting_.top());
-      waiting_.pop();
-    }
+    std::unique_lock<std::mutex> lock(mu_);
+    disarmed_.wait(lock, [this] { return !armed_; });
+    TakeDueLocked(Clock::time_point::max(), left);
   }
   FlushAll(left);
-}
-
-void WriteLinger::Run() {
-  std::vector<Entry> due_now;
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    if (waiting_.empty()) {
-      wake_.wait(lock);
-      continue;
-    }
-    const Clock::time_point now = Clock::now();
-    if (waiting_.top().due > now + early_) {
-      wake_.wait_until(lock, waiting_.top().due - early_);
-      continue;
-    }
-    while (!waiting_.empty() && waiting_.top().due <= now + early_) {
-      due_now.push_back(waiting_.top());
-      waiting_.pop();
-    }
-    // Flush starts writes (system calls): never under our mutex, so
-    // FlushAt from other threads is not held up.
-    lock.unlock();
-    FlushAll(due_now);
-    lock.lock();
-  }
 }
 
 void WriteLinger::FlushAll(std::vector<Entry>& entries) {

@@ -1,12 +1,16 @@
 #pragma once
 
+#include <grpcpp/alarm.h>
+
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <limits>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <queue>
-#include <thread>
 #include <vector>
 
 #include "server/subscriber.h"
@@ -21,10 +25,17 @@ namespace chat {
 // fewer writes. A stream that has not written for a whole linger writes at
 // once, so chat at human pace sees no delay at all.
 //
-// One thread for the whole server: it calls Flush() on the streams whose
-// time has come. Entries due within a quarter of the linger are served in the
-// same wake-up, so a room's members (who wrote at nearly the same moment)
-// cost one wake-up, not one each.
+// Who flushes held streams: mostly the reactors themselves. Every reaction
+// (a read or a write completing) calls FlushDue(), which flushes every
+// stream due within a quarter of the linger (a room's members, who wrote at
+// nearly the same moment, leave together). Reactions run on the threads that
+// poll gRPC's completion queue, and a write started there completes without
+// waking another thread; a write started from any other thread costs a
+// wake-up and a context switch per write (measured: with a thread of our own,
+// or a gRPC alarm, doing the flushing, that ate most of the gain). For quiet
+// moments, a gRPC callback alarm is set for the earliest held stream as a
+// safety net; a stream held while the alarm waits for a later one is served
+// by the next reaction or by that alarm, never later than twice the linger.
 class WriteLinger {
  public:
   using Clock = std::chrono::steady_clock;
@@ -42,12 +53,16 @@ class WriteLinger {
   // Takes a reference on `subscriber` and, at `due` (or a little before, see
   // the class comment), calls its Flush() and then Unref(). Returns false,
   // holding nothing, once stopped: then the caller writes at once. Never
-  // calls into `subscriber` itself, so the caller may hold its own locks.
+  // calls into `subscriber` on the caller's thread, so the caller may hold
+  // the subscriber's own locks.
   bool Hold(Subscriber* subscriber, Clock::time_point due);
 
-  // Flushes everything still held and ends the thread. Idempotent. Call
-  // after the server has stopped, so no stream is left waiting on a thread
-  // that is gone.
+  // Flushes the held streams that are due (or nearly). Cheap when none is:
+  // one atomic load. Call it from gRPC reactions, with no lock held.
+  void FlushDue();
+
+  // Flushes everything still held and waits for the alarm to be done.
+  // Idempotent. Call after the server has stopped.
   void Stop();
 
  private:
@@ -57,7 +72,10 @@ class WriteLinger {
     bool operator>(const Entry& other) const { return due > other.due; }
   };
 
-  void Run();
+  void ArmLocked(Clock::time_point due);  // requires mu_
+  void OnAlarm();
+  // Moves the entries due by `serve_until` (all when stopping) into `out`.
+  void TakeDueLocked(Clock::time_point serve_until, std::vector<Entry>& out);  // requires mu_
   static void FlushAll(std::vector<Entry>& entries);
 
   const std::chrono::microseconds linger_;
@@ -65,10 +83,16 @@ class WriteLinger {
 
   // std::mutex rather than chat::Mutex: the condition variable needs it.
   std::mutex mu_;
-  std::condition_variable wake_;  // waited on with mu_ held
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> waiting_;  // guarded by mu_
-  bool stopping_ = false;                                                   // guarded by mu_
-  std::thread thread_;  // started in the constructor, joined by Stop()
+  // The alarm in use; replaced (under mu_) only by ArmLocked, when the
+  // previous one has fired and is no longer armed.
+  std::unique_ptr<grpc::Alarm> alarm_;  // guarded by mu_
+  bool armed_ = false;                  // guarded by mu_: set, and its callback not finished
+  bool stopping_ = false;               // guarded by mu_
+  // The earliest due time held (Clock ticks; max when none), written under
+  // mu_ and read without it by FlushDue's fast path.
+  std::atomic<Clock::rep> earliest_due_{std::numeric_limits<Clock::rep>::max()};
+  std::condition_variable disarmed_;  // signalled (with mu_) when armed_ turns false
 };
 
 }  // namespace chat
