@@ -8,8 +8,9 @@
 # kernel.perf_event_paranoid <= 1.
 #
 # Usage: scripts/bench/profile.sh [--duration SECONDS] [--server-bin PATH | --server-commit REV]
-#          [--call-graph fp|dwarf] [-- fanout_bench options]
+#          [--call-graph fp|dwarf] [--server-args "OPTIONS"] [-- fanout_bench options]
 #   fanout_bench options replace the default "-s 100 -p 1 --rate 1000".
+#   --server-args: more chat-server options, e.g. "--batch-linger-us 3000".
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build_dir="$root/build-bench"
@@ -21,6 +22,7 @@ call_graph=fp
 SERVER_BIN=""
 server_commit=""
 load=(-s 100 -p 1 --rate 1000)
+server_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
@@ -28,7 +30,8 @@ while [ $# -gt 0 ]; do
     --server-commit) server_commit="$2"; shift 2 ;;
     --call-graph) call_graph="$2"; shift 2 ;;
     --) shift; load=("$@"); break ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --server-args) read -r -a server_args <<<"$2"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "profile.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +53,7 @@ cleanup() {
 trap cleanup EXIT
 
 port="$(bench_free_port)"
-bench_start_server "$port"
+bench_start_server "$port" "${server_args[@]}"
 bench_machine >"$dir/machine.md"
 # The bench publishes for duration + 4 s; perf covers the middle, from 1 s
 # after the joins are over and publishing started.

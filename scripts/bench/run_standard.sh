@@ -6,11 +6,13 @@
 #
 # Usage: scripts/bench/run_standard.sh [--duration SECONDS] [--out FILE]
 #          [--server-bin PATH | --server-commit REV] [--only N[,N...]] [--batch]
+#          [--server-args "OPTIONS"]
 #   --server-bin  a chat-server to measure instead of the one built here
 #   --server-commit  build chat-server from this commit (git archive, in
 #                 build-bench/server-at/) and measure it: before/after comparisons
 #   --only        run only these points (1-6, as numbered below)
 #   --batch       subscribers send "chat-batch: 1" (for servers that pack frames)
+#   --server-args more chat-server options, e.g. "--batch-linger-us 3000"
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build_dir="$root/build-bench"
@@ -21,6 +23,7 @@ duration=10
 out=""
 only=""
 batch=()
+server_args=()
 SERVER_BIN=""
 server_commit=""
 while [ $# -gt 0 ]; do
@@ -31,7 +34,8 @@ while [ $# -gt 0 ]; do
     --server-commit) server_commit="$2"; shift 2 ;;
     --only) only=",$2,"; shift 2 ;;
     --batch) batch=(--batch); shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --server-args) read -r -a server_args <<<"$2"; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "run_standard.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -67,7 +71,7 @@ points=(
   echo "## Standard points ($(date -u +%Y-%m-%dT%H:%MZ))"
   echo
   bench_machine
-  echo "- server: $SERVER_BIN, pinned to CPU $SERVER_CPU, --queue-limit $QUEUE_LIMIT --log-level warn (and --rate-limit 0 where it exists)"
+  echo "- server: $SERVER_BIN, pinned to CPU $SERVER_CPU, --queue-limit $QUEUE_LIMIT --log-level warn (and --rate-limit 0 where it exists) ${server_args[*]}"
   echo "- load: fanout_bench pinned to CPU $LOAD_CPU; ${duration} s of publishing per point${batch:+; --batch}"
   echo
 } >"$out"
@@ -76,7 +80,7 @@ for point in "${points[@]}"; do
   IFS='|' read -r number label args <<<"$point"
   if [ -n "$only" ] && [[ "$only" != *",$number,"* ]]; then continue; fi
   port="$(bench_free_port)"
-  bench_start_server "$port"
+  bench_start_server "$port" "${server_args[@]}"
   echo "bench: point $number ($label) on port $port, server pid $server_pid" >&2
   # shellcheck disable=SC2086  # args is a list of options
   taskset -c "$LOAD_CPU" "$build_dir/bench/fanout_bench" --server "127.0.0.1:$port" \
