@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <deque>
 #include <utility>
 #include <vector>
 
@@ -31,18 +30,24 @@ class WriteQueue {
 
   PushResult Push(T item) {
     if (bound_ != 0 && size() >= bound_) return PushResult::kFull;
-    waiting_.push_back(std::move(item));
+    if (waiting_count_ == waiting_.size()) Grow();
+    waiting_[Slot(waiting_count_)] = std::move(item);
+    ++waiting_count_;
     return in_flight_ ? PushResult::kQueued : PushResult::kStartWrite;
   }
 
   // Moves up to `max_items` waiting items (at least one) into flight and
   // returns them. Only call when nothing is in flight and something waits.
   const std::vector<T>& TakeBatch(std::size_t max_items = 1) {
-    const std::size_t n = std::min(std::max<std::size_t>(max_items, 1), waiting_.size());
+    const std::size_t n = std::min(std::max<std::size_t>(max_items, 1), waiting_count_);
     for (std::size_t i = 0; i < n; ++i) {
-      flying_.push_back(std::move(waiting_.front()));
-      waiting_.pop_front();
+      flying_.push_back(std::move(waiting_[waiting_head_]));
+      waiting_[waiting_head_] = T();
+      waiting_head_ = Slot(1);
+      --waiting_count_;
     }
+    if (waiting_count_ == 0) waiting_head_ = 0;
+    ReleaseIfLarge(waiting_, waiting_count_);
     in_flight_ = true;
     return flying_;
   }
@@ -51,22 +56,54 @@ class WriteQueue {
   // items wait (the caller takes the next batch).
   bool WriteDone() {
     flying_.clear();
+    ReleaseIfLarge(flying_, 0);
     in_flight_ = false;
-    return !waiting_.empty();
+    return waiting_count_ != 0;
   }
 
   // Drops every item that is not in flight.
-  void DropWaiting() { waiting_.clear(); }
+  void DropWaiting() {
+    std::vector<T>().swap(waiting_);
+    waiting_head_ = waiting_count_ = 0;
+  }
 
   bool write_in_flight() const { return in_flight_; }
-  std::size_t waiting() const { return waiting_.size(); }
-  std::size_t size() const { return waiting_.size() + flying_.size(); }
+  std::size_t waiting() const { return waiting_count_; }
+  std::size_t size() const { return waiting_count_ + flying_.size(); }
   bool empty() const { return size() == 0; }
   std::size_t bound() const { return bound_; }
 
  private:
+  // Memory: thousands of mostly idle queues live at once, so an empty queue
+  // keeps at most kKeptCapacity slots (a std::deque keeps a 512-byte block
+  // and its map forever, and a vector its largest capacity).
+  static constexpr std::size_t kKeptCapacity = 8;
+
+  static void ReleaseIfLarge(std::vector<T>& items, std::size_t used) {
+    if (used == 0 && items.capacity() > kKeptCapacity) std::vector<T>().swap(items);
+  }
+
+  // The ring slot `offset` places after the oldest waiting item.
+  std::size_t Slot(std::size_t offset) const {
+    const std::size_t slot = waiting_head_ + offset;
+    return slot < waiting_.size() ? slot : slot - waiting_.size();
+  }
+
+  // Doubles the ring (at least 4 slots), unrolling it so the oldest item is first.
+  void Grow() {
+    std::vector<T> bigger(std::max<std::size_t>(4, 2 * waiting_.size()));
+    for (std::size_t i = 0; i < waiting_count_; ++i) {
+      bigger[i] = std::move(waiting_[Slot(i)]);
+    }
+    waiting_.swap(bigger);
+    waiting_head_ = 0;
+  }
+
   std::size_t bound_;
-  std::deque<T> waiting_;
+  // Waiting items: a ring in waiting_ (all slots constructed; empty ones hold T()).
+  std::vector<T> waiting_;
+  std::size_t waiting_head_ = 0;
+  std::size_t waiting_count_ = 0;
   std::vector<T> flying_;
   bool in_flight_ = false;
 };

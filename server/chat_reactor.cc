@@ -179,6 +179,9 @@ void ChatReactor::OnWriteDone(bool ok) {
       if (!closing_) closing_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
       queue_.DropWaiting();
     }
+    // Release the batch frame just written now, not when the next batch
+    // replaces it: it may hold a whole history replay for the stream's life.
+    frame_.Clear();
     if (queue_.WriteDone()) frame = WriteNowOrLingerLocked();
     if (frame == nullptr) MaybeFinishLocked();
   }

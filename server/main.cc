@@ -8,6 +8,7 @@
 #include "common/logging.h"
 #include "common/options.h"
 #include "server/chat_server.h"
+#include "server/memory_trimmer.h"
 
 int main(int argc, char** argv) {
   chat::ServerOptions defaults;
@@ -86,6 +87,8 @@ int main(int argc, char** argv) {
       "limit {}/s, batch linger {} us)",
       host, server.port(), server_options.history, server_options.max_message_bytes,
       server_options.queue_limit, server_options.rate_limit, server_options.batch_linger.count());
+
+  chat::MemoryTrimmer trimmer;
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 namespace chat {
 namespace {
 
@@ -48,6 +50,42 @@ TEST(WriteQueue, DropWaitingKeepsTheItemsInFlight) {
   EXPECT_EQ(q.size(), 2u);
   EXPECT_FALSE(q.WriteDone());
   EXPECT_TRUE(q.empty());
+}
+
+TEST(WriteQueue, KeepsFifoOrderAcrossWrapAroundAndGrowth) {
+  // Interleaved pushes and takes walk the ring's head around its end, and a
+  // burst then grows it while wrapped: order must survive both.
+  Queue q;
+  int next_in = 0;
+  int next_out = 0;
+  for (int round = 0; round < 50; ++round) {
+    const int pushes = 1 + (round * 7) % 13;  // 1..13, more than the first ring holds
+    for (int i = 0; i < pushes; ++i) q.Push(next_in++);
+    if (!q.write_in_flight() && q.waiting() > 0) {
+      for (int item : q.TakeBatch(1 + round % 5)) EXPECT_EQ(item, next_out++);
+    }
+    q.WriteDone();
+  }
+  while (q.waiting() > 0) {
+    for (int item : q.TakeBatch(4)) EXPECT_EQ(item, next_out++);
+    q.WriteDone();
+  }
+  EXPECT_EQ(next_out, next_in);
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(WriteQueue, ReleasesItemsAsSoonAsTheyAreWritten) {
+  // Items are shared message buffers: the queue must not keep them alive.
+  WriteQueue<std::shared_ptr<int>> q;
+  auto item = std::make_shared<int>(1);
+  for (int i = 0; i < 20; ++i) q.Push(item);
+  q.TakeBatch(20);
+  EXPECT_EQ(item.use_count(), 21);
+  q.WriteDone();
+  EXPECT_EQ(item.use_count(), 1);
+  q.Push(item);
+  q.DropWaiting();
+  EXPECT_EQ(item.use_count(), 1);
 }
 
 }  // namespace

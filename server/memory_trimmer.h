@@ -1,0 +1,31 @@
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace chat {
+
+// Hands memory that glibc keeps after a burst back to the kernel. A JOIN
+// storm (every join is broadcast to the room) or a history replay allocates
+// and frees a lot at once; glibc keeps the freed pages in its arenas, which
+// measured 5-7 KiB per stream with 10,000 streams (docs/benchmarks.md). Once
+// a second it looks at how much is free and calls malloc_trim(0) only when
+// that is a lot, so a steady server pays one mallinfo2() a second.
+class MemoryTrimmer {
+ public:
+  MemoryTrimmer();
+  ~MemoryTrimmer();  // stops the thread at once
+  MemoryTrimmer(const MemoryTrimmer&) = delete;
+  MemoryTrimmer& operator=(const MemoryTrimmer&) = delete;
+
+ private:
+  void Run();
+
+  std::mutex mu_;
+  std::condition_variable stop_requested_;  // waited on with mu_
+  bool stopping_ = false;                   // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace chat
