@@ -11,7 +11,9 @@ namespace chat {
 // and frees a lot at once; glibc keeps the freed pages in its arenas, which
 // measured 5-7 KiB per stream with 10,000 streams (docs/benchmarks.md). Once
 // a second it looks at how much is free and calls malloc_trim(0) only when
-// that is a lot, so a steady server pays one mallinfo2() a second.
+// much more is free than after the last trim, so a steady server pays one
+// mallinfo2() a second. A trim locks each glibc arena in turn while it
+// works (logged at debug level with its duration).
 class MemoryTrimmer {
  public:
   MemoryTrimmer();
