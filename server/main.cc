@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     ("batch-linger-us", "for clients that take batch frames: microseconds a stream waits after a "
      "write before the next one, so messages arriving meanwhile leave together (less CPU per "
      "message at high rates, up to this much more latency); 0 = off",
-     cxxopts::value<long>()->default_value("0"), "N")
+     cxxopts::value<long>()->default_value(std::to_string(defaults.batch_linger.count())), "N")
     ("log-level", "trace, debug, info, warn, error, critical or off",
      cxxopts::value<std::string>()->default_value("info"), "LEVEL")
     ("h,help", "show this help");
