@@ -23,6 +23,7 @@
 // cancelled.
 //
 // Not a test: built with the project, never run by ctest. See docs/benchmarks.md.
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -887,6 +888,10 @@ void Bench::Report(const std::string& problem) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As in chat-server: Debian's abseil checks every gRPC lock for deadlock
+  // cycles, which cost the bench about 10% of its CPU (perf), and the bench's
+  // own CPU caps what it can measure.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   cxxopts::Options options("fanout_bench",
                            "Measures chat-server fan-out: S subscribers, P publishers, loopback");
   // clang-format off
