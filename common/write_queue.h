@@ -39,7 +39,24 @@ class WriteQueue {
   // Moves up to `max_items` waiting items (at least one) into flight and
   // returns them. Only call when nothing is in flight and something waits.
   const std::vector<T>& TakeBatch(std::size_t max_items = 1) {
-    const std::size_t n = std::min(std::max<std::size_t>(max_items, 1), waiting_count_);
+    return TakeBatch(max_items, 0, [](const T&) { return std::size_t{0}; });
+  }
+
+  // The same, also stopping before the items' total size_of() would pass
+  // `max_bytes` (the first item is always taken, whatever its size).
+  template <typename SizeOf>
+  const std::vector<T>& TakeBatch(std::size_t max_items, std::size_t max_bytes, SizeOf size_of) {
+    std::size_t n = std::min(std::max<std::size_t>(max_items, 1), waiting_count_);
+    if (max_bytes > 0) {
+      std::size_t bytes = size_of(waiting_[waiting_head_]);
+      for (std::size_t i = 1; i < n; ++i) {
+        bytes += size_of(waiting_[Slot(i)]);
+        if (bytes > max_bytes) {
+          n = i;
+          break;
+        }
+      }
+    }
     for (std::size_t i = 0; i < n; ++i) {
       flying_.push_back(std::move(waiting_[waiting_head_]));
       waiting_[waiting_head_] = T();

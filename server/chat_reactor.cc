@@ -125,6 +125,12 @@ Subscriber::Delivery ChatReactor::Deliver(EnvelopePtr envelope) {
   if (closing_) return Delivery::kRefused;
   switch (queue_.Push(std::move(envelope))) {
     case WriteQueue<EnvelopePtr>::PushResult::kStartWrite:
+      if (held_ && FullBatchWaitingLocked()) {
+        // End the hold now: the hub flushes at once; the linger's own Flush
+        // comes later and finds nothing to do, or starts the next write early.
+        held_ = false;
+        return Delivery::kFlushNeeded;
+      }
       if (flush_pending_) return Delivery::kQueued;  // the coming Flush takes it along
       flush_pending_ = true;
       return Delivery::kFlushNeeded;
@@ -147,6 +153,7 @@ void ChatReactor::Flush() {
   {
     MutexLock lock(&mu_);
     flush_pending_ = false;
+    held_ = false;
     if (finished_ || queue_.write_in_flight()) return;
     if (queue_.waiting() == 0) {
       MaybeFinishLocked();  // e.g. cancelled meanwhile: what waited was dropped
@@ -215,10 +222,11 @@ void ChatReactor::OnDone() {
 
 const grpc::ByteBuffer* ChatReactor::WriteNowOrLingerLocked() {
   const auto now = WriteLinger::Clock::now();
-  if (batching_ && options_.linger != nullptr && !closing_) {
+  if (batching_ && options_.linger != nullptr && !closing_ && !FullBatchWaitingLocked()) {
     const auto due = options_.linger->HoldUntil(last_write_, now);
     if (due && options_.linger->Hold(this, *due)) {
-      flush_pending_ = true;  // Deliver just queues until the linger thread's Flush
+      held_ = true;
+      flush_pending_ = true;  // Deliver just queues until the linger's Flush
       return nullptr;
     }
   }
@@ -226,12 +234,14 @@ const grpc::ByteBuffer* ChatReactor::WriteNowOrLingerLocked() {
   return TakeNextWriteLocked();
 }
 
+bool ChatReactor::FullBatchWaitingLocked() const {
+  return queue_.waiting() >= std::min(kMaxBatchMessages, options_.queue_limit / 2);
+}
+
 const grpc::ByteBuffer* ChatReactor::TakeNextWriteLocked() {
-  // Up to this many messages leave in one frame: large enough to drain a
-  // backlog in few writes (the cost is per write, not per byte), small
-  // enough to keep frames far below clients' 4 MiB receive limit.
-  constexpr std::size_t kMaxBatch = 128;
-  const auto& batch = queue_.TakeBatch(batching_ ? kMaxBatch : 1);
+  const auto& batch =
+      queue_.TakeBatch(batching_ ? kMaxBatchMessages : 1, kMaxBatchBytes,
+                       [](const EnvelopePtr& envelope) { return envelope->bytes.size(); });
   // No WriteOptions::set_buffer_hint() for "more follows": chttp2 may hold a
   // hinted write, and its completion, until a later unhinted write, which we
   // only start from that completion: the stream would stall.

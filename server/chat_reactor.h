@@ -38,6 +38,12 @@ namespace chat {
 class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                           public Subscriber {
  public:
+  // A batch frame carries at most this many messages and bytes: enough to
+  // drain a backlog in few writes (the cost is per write, not per byte),
+  // and far below clients' default 4 MiB receive limit.
+  static constexpr std::size_t kMaxBatchMessages = 128;
+  static constexpr std::size_t kMaxBatchBytes = 1 << 20;
+
   struct Options {
     std::size_t queue_limit = 1024;  // messages waiting for this client, at most
     // Holds back writes to clients that take batch frames (see WriteLinger);
@@ -74,6 +80,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   // With nothing in flight and something waiting: either returns the frame to
   // write now, or hands the stream to the linger thread and returns null.
   const grpc::ByteBuffer* WriteNowOrLingerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Enough waits to fill a frame (or half the queue bound): holding it back
+  // would only slow a fast reader down, up to being cut off as too slow.
+  bool FullBatchWaitingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   grpc::CallbackServerContext* const context_;
   Hub& hub_;
@@ -96,6 +105,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   // Invariant: messages wait with no write in flight only while this is set.
   // The linger thread counts as a pending Flush too.
   bool flush_pending_ ABSL_GUARDED_BY(mu_) = false;
+  // The linger holds this stream (set by a successful Hold, cleared by
+  // Flush). A full batch waiting ends the hold early (see Deliver).
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
   WriteLinger::Clock::time_point last_write_ ABSL_GUARDED_BY(mu_);  // when the last write started
 
   std::atomic<int> refs_{1};  // gRPC's reference, released in OnDone

@@ -2,11 +2,34 @@
 
 #include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <chrono>
-#include <cstddef>
+#include <cstdint>
+#include <fstream>
 
 namespace chat {
+namespace {
+
+// Resident memory of this process, from /proc/self/statm (0 if unreadable).
+std::int64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::int64_t size_pages = 0;
+  std::int64_t resident_pages = 0;
+  if (!(statm >> size_pages >> resident_pages)) return 0;
+  return resident_pages * static_cast<std::int64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Resident memory that malloc does not have in use: mostly free pages glibc
+// keeps (plus code, stacks and the like, which change little). mallinfo2's
+// free-bytes figure cannot tell this: a trim hands pages back but leaves
+// the chunks free, so that figure hardly moves.
+std::int64_t ResidentSlack() {
+  const struct mallinfo2 info = mallinfo2();
+  return ResidentBytes() - static_cast<std::int64_t>(info.uordblks + info.hblkhd);
+}
+
+}  // namespace
 
 MemoryTrimmer::MemoryTrimmer() : thread_([this] { Run(); }) {}
 
@@ -20,27 +43,24 @@ MemoryTrimmer::~MemoryTrimmer() {
 }
 
 void MemoryTrimmer::Run() {
-  // Trim when at least 4 MiB more than after the last trim, and a sixteenth
-  // of the heap, are free: after a burst, not in the ups and downs of normal
-  // traffic. (Free memory that trimming cannot return, in partly used pages,
-  // stays free: the margin keeps it from triggering a trim every second.)
-  constexpr std::size_t kMinNewlyFreeBytes = std::size_t{4} << 20;
-  std::size_t free_after_last_trim = 0;
+  // Trim when resident-but-unused memory grew by 4 MiB since the last trim:
+  // after a burst, not in the ups and downs of normal traffic.
+  constexpr std::int64_t kMinGrowthBytes = std::int64_t{4} << 20;
+  std::int64_t slack_after_last_trim = ResidentSlack();
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_requested_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
-    const struct mallinfo2 info = mallinfo2();
-    if (info.fordblks > free_after_last_trim + kMinNewlyFreeBytes &&
-        info.fordblks > info.arena / 16) {
+    const std::int64_t slack = ResidentSlack();
+    if (slack > slack_after_last_trim + kMinGrowthBytes) {
       const auto start = std::chrono::steady_clock::now();
       malloc_trim(0);
-      free_after_last_trim = mallinfo2().fordblks;
-      spdlog::debug("malloc_trim: free heap {} -> {} KiB in {} us", info.fordblks >> 10,
-                    free_after_last_trim >> 10,
+      slack_after_last_trim = ResidentSlack();
+      spdlog::debug("malloc_trim: resident but unused {} -> {} KiB in {} us", slack >> 10,
+                    slack_after_last_trim >> 10,
                     std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - start)
                         .count());
-    } else if (info.fordblks < free_after_last_trim) {
-      free_after_last_trim = info.fordblks;  // reused since: measure growth from here
+    } else if (slack < slack_after_last_trim) {
+      slack_after_last_trim = slack;  // pages reused since: measure growth from here
     }
   }
 }

@@ -10,10 +10,11 @@ namespace chat {
 // storm (every join is broadcast to the room) or a history replay allocates
 // and frees a lot at once; glibc keeps the freed pages in its arenas, which
 // measured 5-7 KiB per stream with 10,000 streams (docs/benchmarks.md). Once
-// a second it looks at how much is free and calls malloc_trim(0) only when
-// much more is free than after the last trim, so a steady server pays one
-// mallinfo2() a second. A trim locks each glibc arena in turn while it
-// works (logged at debug level with its duration).
+// a second it compares resident memory with what malloc has in use and calls
+// malloc_trim(0) when the difference grew by 4 MiB since the last trim, so a
+// steady server pays one mallinfo2() and one /proc read a second. A trim
+// locks each glibc arena in turn while it works (logged at debug level with
+// its duration).
 class MemoryTrimmer {
  public:
   MemoryTrimmer();

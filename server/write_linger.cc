@@ -21,7 +21,14 @@ bool WriteLinger::Hold(Subscriber* subscriber, Clock::time_point due) {
   subscriber->Ref();
   waiting_.push({due, subscriber});
   earliest_due_.store(waiting_.top().due.time_since_epoch().count(), std::memory_order_relaxed);
-  if (!armed_) ArmLocked(due);
+  if (!armed_) {
+    ArmLocked(due);
+  } else if (due + early_ < armed_for_ && armed_for_ != Clock::time_point::min()) {
+    // Due well before the alarm: cancel it; its callback (on gRPC's executor,
+    // never on this thread) serves what is due and sets it for the earliest.
+    armed_for_ = Clock::time_point::min();
+    alarm_->Cancel();
+  }
   return true;
 }
 
@@ -50,6 +57,7 @@ void WriteLinger::FlushDue() {
 
 void WriteLinger::ArmLocked(Clock::time_point due) {
   armed_ = true;
+  armed_for_ = due;
   // A fresh alarm each time: the previous one has fired (gRPC keeps it alive
   // until its callback, which may be the caller, returns).
   alarm_ = std::make_unique<grpc::Alarm>();

@@ -34,8 +34,8 @@ namespace chat {
 // wake-up and a context switch per write (measured: with a thread of our own,
 // or a gRPC alarm, doing the flushing, that ate most of the gain). For quiet
 // moments, a gRPC callback alarm is set for the earliest held stream as a
-// safety net; a stream held while the alarm waits for a later one is served
-// by the next reaction or by that alarm, never later than twice the linger.
+// safety net; a stream held for earlier than the alarm is set for cancels it,
+// and the cancelled alarm's callback sets it again for the earliest.
 class WriteLinger {
  public:
   using Clock = std::chrono::steady_clock;
@@ -88,6 +88,8 @@ class WriteLinger {
   // previous one has fired and is no longer armed.
   std::unique_ptr<grpc::Alarm> alarm_;  // guarded by mu_
   bool armed_ = false;                  // guarded by mu_: set, and its callback not finished
+  // When the armed alarm fires; min() once it was cancelled to be set earlier.
+  Clock::time_point armed_for_;  // guarded by mu_
   bool stopping_ = false;               // guarded by mu_
   // The earliest due time held (Clock ticks; max when none), written under
   // mu_ and read without it by FlushDue's fast path.

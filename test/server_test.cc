@@ -345,6 +345,52 @@ TEST_F(LingerTest, HeldStreamsStillGetTheShutdownNoticeAndStatus) {
   EXPECT_TRUE(batched.WaitForText("the server is shutting down", 0ms));
 }
 
+class LingerBacklogTest : public ServerTest {
+ protected:
+  // A long linger and a small queue bound: a reader that keeps up must not
+  // be held back until it looks too slow.
+  LingerBacklogTest() : ServerTest(WithLingerAndSmallQueue()) {}
+  static ServerOptions WithLingerAndSmallQueue() {
+    ServerOptions options = Unlimited();
+    options.history = 10;
+    options.queue_limit = 300;
+    options.batch_linger = std::chrono::milliseconds(100);
+    return options;
+  }
+};
+
+TEST_F(LingerBacklogTest, FastReaderWithABacklogIsNotHeldUntilCutOff) {
+  auto alice = Join("alice", "backlog");
+  TestClient batched(server_.address(),
+                     {{"chat-user", "bulk"}, {"chat-room", "backlog"}, {"chat-batch", "1"}});
+  ASSERT_TRUE(batched.WaitForText("bulk joined #backlog"));
+  constexpr int kMessages = 600;  // twice the queue bound
+  for (int i = 0; i < kMessages; ++i) alice->Send("m" + std::to_string(i));
+  ASSERT_TRUE(alice->WaitForCount(CHAT, kMessages));
+  ASSERT_TRUE(batched.WaitForCount(CHAT, kMessages));
+  const auto status = batched.WaitForStatus(100ms);
+  EXPECT_FALSE(status) << "cut off: " << status->error_message();
+}
+
+TEST_F(LingerTest, StreamCancelledWhileHeldGoesAwayAndOthersCarryOn) {
+  auto alice = Join("alice", "linger");
+  {
+    TestClient batched(server_.address(),
+                       {{"chat-user", "bulk"}, {"chat-room", "linger"}, {"chat-batch", "1"}});
+    ASSERT_TRUE(batched.WaitForText("bulk joined #linger"));
+    alice->Send("held for bulk");
+    ASSERT_TRUE(alice->WaitForText("held for bulk"));
+  }  // bulk cancels its stream while the linger still holds it
+  ASSERT_TRUE(alice->WaitFor(
+      [](const ChatMessage& m) { return m.kind() == LEAVE && m.subject() == "bulk"; }));
+  alice->Send("still here");
+  EXPECT_TRUE(alice->WaitForText("still here"));
+  // The linger lets go of the finished stream when its time comes (ASan
+  // builds would catch a use after free here); the server shuts down cleanly.
+  server_.server().Shutdown(std::chrono::seconds(5));
+  EXPECT_TRUE(alice->WaitForStatus());
+}
+
 class SlowConsumerTest : public ServerTest {
  protected:
   SlowConsumerTest() : ServerTest(ServerOptions{"", 10, 2048, 256, 0}) {}

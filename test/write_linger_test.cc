@@ -54,8 +54,8 @@ TEST(WriteLingerTest, WritesAtOnceAfterAQuietLingerAndHoldsRightAfterAWrite) {
 }
 
 TEST(WriteLingerTest, HeldStreamIsFlushedOnceNotBeforeItsTimeThenReleased) {
+  CountingSubscriber stream;  // declared first: it must outlive the linger
   WriteLinger linger(40ms);
-  CountingSubscriber stream;
   const auto due = Clock::now() + 40ms;
   ASSERT_TRUE(linger.Hold(&stream, due));
   EXPECT_EQ(stream.refs.load(), 1) << "the linger keeps the stream alive while it holds it";
@@ -67,8 +67,8 @@ TEST(WriteLingerTest, HeldStreamIsFlushedOnceNotBeforeItsTimeThenReleased) {
 }
 
 TEST(WriteLingerTest, ManyStreamsAreEachFlushedExactlyOnceInAnyOrderOfDueTimes) {
-  WriteLinger linger(20ms);
   std::vector<CountingSubscriber> streams(50);
+  WriteLinger linger(20ms);
   const auto start = Clock::now();
   for (std::size_t i = 0; i < streams.size(); ++i) {
     // Due times out of order: the earliest must not wait behind later ones.
@@ -84,15 +84,45 @@ TEST(WriteLingerTest, ManyStreamsAreEachFlushedExactlyOnceInAnyOrderOfDueTimes) 
   for (const auto& s : streams) EXPECT_EQ(s.flushes.load(), 1);
 }
 
-TEST(WriteLingerTest, StopFlushesWhatIsHeldAndRefusesNewHolds) {
+TEST(WriteLingerTest, AStreamDueEarlierIsNotKeptWaitingBehindALaterOne) {
+  // No reactions call FlushDue here: only the alarm serves. It is set for
+  // the first stream held (late); the second is due much earlier and must
+  // be flushed on its own time, not with the first.
+  CountingSubscriber late;
+  CountingSubscriber early;
   WriteLinger linger(1s);
+  const auto start = Clock::now();
+  ASSERT_TRUE(linger.Hold(&late, start + 3s));
+  ASSERT_TRUE(linger.Hold(&early, start + 50ms));
+  ASSERT_TRUE(Eventually([&] { return early.flushes.load() == 1; }));
+  EXPECT_EQ(late.flushes.load(), 0) << "the early stream waited for the late one";
+  EXPECT_LT(early.flushed_at.load(), start + 2s);
+  ASSERT_TRUE(Eventually([&] { return late.flushes.load() == 1; }));
+  EXPECT_GE(late.flushed_at.load(), start + 3s - 250ms);  // a quarter of the linger early, at most
+}
+
+TEST(WriteLingerTest, ReactionsServeWhatIsNearlyDueAndLeaveTheRest) {
+  CountingSubscriber soon;
+  CountingSubscriber later;
+  WriteLinger linger(1s);  // reactions serve up to a quarter of it (250 ms) early
+  const auto now = Clock::now();
+  ASSERT_TRUE(linger.Hold(&soon, now + 30ms));
+  ASSERT_TRUE(linger.Hold(&later, now + 900ms));
+  linger.FlushDue();
+  EXPECT_EQ(soon.flushes.load(), 1) << "nearly due: served by the reaction, not the alarm";
+  EXPECT_EQ(soon.refs.load(), 0);
+  EXPECT_EQ(later.flushes.load(), 0) << "not due: left for later";
+}
+
+TEST(WriteLingerTest, StopFlushesWhatIsHeldAndRefusesNewHolds) {
   CountingSubscriber held;
+  CountingSubscriber late;
+  WriteLinger linger(1s);
   ASSERT_TRUE(linger.Hold(&held, Clock::now() + 1h));  // far in the future
   linger.Stop();
   EXPECT_EQ(held.flushes.load(), 1) << "a stream held at shutdown is written, not forgotten";
   EXPECT_EQ(held.refs.load(), 0);
 
-  CountingSubscriber late;
   EXPECT_FALSE(linger.Hold(&late, Clock::now() + 1ms)) << "after Stop the caller writes itself";
   EXPECT_EQ(late.refs.load(), 0);
   linger.Stop();  // idempotent

@@ -74,6 +74,17 @@ TEST(WriteQueue, KeepsFifoOrderAcrossWrapAroundAndGrowth) {
   EXPECT_TRUE(q.empty());
 }
 
+TEST(WriteQueue, BatchStopsBeforeItsByteBudgetButAlwaysTakesOne) {
+  Queue q;
+  for (int size : {400, 300, 200, 100}) q.Push(size);
+  const auto size_of = [](int item) { return static_cast<std::size_t>(item); };
+  EXPECT_EQ(q.TakeBatch(10, 750, size_of), (std::vector<int>{400, 300}));
+  q.WriteDone();
+  EXPECT_EQ(q.TakeBatch(10, 150, size_of), (std::vector<int>{200})) << "one, even over budget";
+  q.WriteDone();
+  EXPECT_EQ(q.TakeBatch(10, 150, size_of), (std::vector<int>{100}));
+}
+
 TEST(WriteQueue, ReleasesItemsAsSoonAsTheyAreWritten) {
   // Items are shared message buffers: the queue must not keep them alive.
   WriteQueue<std::shared_ptr<int>> q;
