@@ -90,7 +90,7 @@ class WriteLinger {
   bool armed_ = false;                  // guarded by mu_: set, and its callback not finished
   // When the armed alarm fires; min() once it was cancelled to be set earlier.
   Clock::time_point armed_for_;  // guarded by mu_
-  bool stopping_ = false;               // guarded by mu_
+  bool stopping_ = false;        // guarded by mu_
   // The earliest due time held (Clock ticks; max when none), written under
   // mu_ and read without it by FlushDue's fast path.
   std::atomic<Clock::rep> earliest_due_{std::numeric_limits<Clock::rep>::max()};
