@@ -221,16 +221,19 @@ void ChatReactor::OnDone() {
 }
 
 const grpc::ByteBuffer* ChatReactor::WriteNowOrLingerLocked() {
-  const auto now = WriteLinger::Clock::now();
-  if (batching_ && options_.linger != nullptr && !closing_ && !FullBatchWaitingLocked()) {
-    const auto due = options_.linger->HoldUntil(last_write_, now);
-    if (due && options_.linger->Hold(this, *due)) {
-      held_ = true;
-      flush_pending_ = true;  // Deliver just queues until the linger's Flush
-      return nullptr;
+  // Only streams that take batches ever linger; the others never read the clock.
+  if (batching_ && options_.linger != nullptr) {
+    const auto now = WriteLinger::Clock::now();
+    if (!closing_ && !FullBatchWaitingLocked()) {
+      const auto due = options_.linger->HoldUntil(last_write_, now);
+      if (due && options_.linger->Hold(this, *due)) {
+        held_ = true;
+        flush_pending_ = true;  // Deliver just queues until the linger's Flush
+        return nullptr;
+      }
     }
+    last_write_ = now;
   }
-  last_write_ = now;
   return TakeNextWriteLocked();
 }
 
