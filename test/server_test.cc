@@ -63,6 +63,20 @@ class ServerTest : public ::testing::Test {
     return options;
   }
   void SetUp() override { ASSERT_TRUE(server_.started()); }
+  // Unlimited, plus a batch linger (and a queue bound).
+  static ServerOptions WithLinger(std::chrono::microseconds linger,
+                                  std::size_t queue_limit = ServerOptions{}.queue_limit) {
+    ServerOptions options = Unlimited();
+    options.batch_linger = linger;
+    options.queue_limit = queue_limit;
+    return options;
+  }
+  // A client that takes batch frames (chat-batch: 1), joined with metadata.
+  std::unique_ptr<TestClient> BatchingClient(const std::string& name, const std::string& room) {
+    return std::make_unique<TestClient>(
+        server_.address(), std::map<std::string, std::string>{
+                               {"chat-user", name}, {"chat-room", room}, {"chat-batch", "1"}});
+  }
   std::unique_ptr<TestClient> Join(const std::string& name, const std::string& room = "") {
     auto client = TestClient::Joined(server_.address(), name, room);
     EXPECT_TRUE(client) << name << " could not join";
@@ -302,21 +316,15 @@ class LingerTest : public ServerTest {
  protected:
   // A linger far longer than the test takes to send its lines, so that they
   // arrive while the batching stream is held, however slow the machine.
-  LingerTest() : ServerTest(WithLinger()) {}
-  static ServerOptions WithLinger() {
-    ServerOptions options = Unlimited();
-    options.batch_linger = std::chrono::seconds(2);
-    return options;
-  }
+  LingerTest() : ServerTest(WithLinger(std::chrono::seconds(2))) {}
 };
 
 TEST_F(LingerTest, LinesThatArriveTogetherLeaveInOneFrameForBatchClientsOnly) {
   auto alice = Join("alice", "linger");
-  TestClient batched(server_.address(),
-                     {{"chat-user", "bulk"}, {"chat-room", "linger"}, {"chat-batch", "1"}});
+  auto batched = BatchingClient("bulk", "linger");
   ASSERT_TRUE(alice->WaitForText("bulk joined #linger"));
-  ASSERT_TRUE(batched.WaitForText("bulk joined #linger"));  // bulk just wrote: it is held now
-  const int frames_before = batched.frames();
+  ASSERT_TRUE(batched->WaitForText("bulk joined #linger"));  // bulk just wrote: it is held now
+  const int frames_before = batched->frames();
   constexpr int kMessages = 20;
   for (int i = 0; i < kMessages; ++i) alice->Send("l" + std::to_string(i));
   // Alice takes no batches: each line reaches her at once, one frame each.
@@ -324,62 +332,54 @@ TEST_F(LingerTest, LinesThatArriveTogetherLeaveInOneFrameForBatchClientsOnly) {
   EXPECT_EQ(alice->batch_frames(), 0);
   // Bulk gets every line, in order, packed into one frame once the linger is
   // over (two if the linger ran out just as the lines came in).
-  ASSERT_TRUE(batched.WaitForCount(CHAT, kMessages));
-  const auto chats = batched.ReceivedOfKind(CHAT);
+  ASSERT_TRUE(batched->WaitForCount(CHAT, kMessages));
+  const auto chats = batched->ReceivedOfKind(CHAT);
   for (int i = 0; i < kMessages; ++i) EXPECT_EQ(chats[i].message(), "l" + std::to_string(i));
-  EXPECT_LE(batched.frames() - frames_before, 2) << "the held lines did not leave together";
+  EXPECT_LE(batched->frames() - frames_before, 2) << "the held lines did not leave together";
 }
 
 TEST_F(LingerTest, HeldStreamsStillGetTheShutdownNoticeAndStatus) {
   auto alice = Join("alice", "linger");
-  TestClient batched(server_.address(),
-                     {{"chat-user", "bulk"}, {"chat-room", "linger"}, {"chat-batch", "1"}});
-  ASSERT_TRUE(batched.WaitForText("bulk joined #linger"));
+  auto batched = BatchingClient("bulk", "linger");
+  ASSERT_TRUE(batched->WaitForText("bulk joined #linger"));
   alice->Send("last words");
   ASSERT_TRUE(alice->WaitForText("last words"));  // ordered; held for bulk by the linger
   server_.server().Shutdown(std::chrono::seconds(5));
-  ASSERT_TRUE(batched.WaitForText("last words"));
-  const auto status = batched.WaitForStatus();
+  ASSERT_TRUE(batched->WaitForText("last words"));
+  const auto status = batched->WaitForStatus();
   ASSERT_TRUE(status);
   EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE) << status->error_message();
-  EXPECT_TRUE(batched.WaitForText("the server is shutting down", 0ms));
+  EXPECT_TRUE(batched->WaitForText("the server is shutting down", 0ms));
 }
 
 class LingerBacklogTest : public ServerTest {
  protected:
   // A linger far longer than the test: a stream it held with a full batch
   // waiting would take 3 s per 128 lines.
-  LingerBacklogTest() : ServerTest(WithLongLinger()) {}
-  static ServerOptions WithLongLinger() {
-    ServerOptions options = Unlimited();
-    options.queue_limit = 100000;  // nobody is cut off: this is about waiting, not dropping
-    options.batch_linger = std::chrono::seconds(3);
-    return options;
-  }
+  // No queue bound worth the name: this is about waiting, not dropping.
+  LingerBacklogTest() : ServerTest(WithLinger(std::chrono::seconds(3), 100000)) {}
 };
 
 TEST_F(LingerBacklogTest, AFullBatchIsNotHeldForTheLinger) {
   auto alice = Join("alice", "backlog");
-  TestClient bulk(server_.address(),
-                  {{"chat-user", "bulk"}, {"chat-room", "backlog"}, {"chat-batch", "1"}});
-  ASSERT_TRUE(bulk.WaitForText("bulk joined #backlog"));  // bulk just wrote: held from here
-  constexpr int kMessages = 600;                          // almost five full batches
+  auto bulk = BatchingClient("bulk", "backlog");
+  ASSERT_TRUE(bulk->WaitForText("bulk joined #backlog"));  // bulk just wrote: held from here
+  constexpr int kMessages = 600;                           // almost five full batches
   for (int i = 0; i < kMessages; ++i) alice->Send("m" + std::to_string(i));
   ASSERT_TRUE(alice->WaitForCount(CHAT, kMessages));
   // Released as soon as a batch is full, four full batches leave at once and
   // only the last 88 lines wait for the linger: about 3 s in all. Held for
   // the linger with full batches waiting, they would need five lingers (15 s).
-  ASSERT_TRUE(bulk.WaitForCount(CHAT, kMessages, 8s)) << "full batches waited for the linger";
-  const auto chats = bulk.ReceivedOfKind(CHAT);
+  ASSERT_TRUE(bulk->WaitForCount(CHAT, kMessages, 8s)) << "full batches waited for the linger";
+  const auto chats = bulk->ReceivedOfKind(CHAT);
   for (int i = 0; i < kMessages; ++i) EXPECT_EQ(chats[i].message(), "m" + std::to_string(i));
 }
 
 TEST_F(LingerTest, StreamCancelledWhileHeldGoesAwayAndOthersCarryOn) {
   auto alice = Join("alice", "linger");
   {
-    TestClient batched(server_.address(),
-                       {{"chat-user", "bulk"}, {"chat-room", "linger"}, {"chat-batch", "1"}});
-    ASSERT_TRUE(batched.WaitForText("bulk joined #linger"));
+    auto batched = BatchingClient("bulk", "linger");
+    ASSERT_TRUE(batched->WaitForText("bulk joined #linger"));
     alice->Send("held for bulk");
     ASSERT_TRUE(alice->WaitForText("held for bulk"));
   }  // bulk cancels its stream while the linger still holds it
