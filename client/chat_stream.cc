@@ -1,5 +1,10 @@
 #include "client/chat_stream.h"
 
+#include <cstdlib>
+#include <optional>
+
+#include "common/protocol_keys.h"
+
 namespace chat {
 
 ChatStream::ChatStream(ChatService::Stub& stub, const std::map<std::string, std::string>& metadata,
@@ -38,6 +43,22 @@ void ChatStream::HalfClose() {
 
 void ChatStream::Cancel() { context_.TryCancel(); }
 
+void ChatStream::ReportLimit() {
+  const auto& metadata = context_.GetServerInitialMetadata();
+  const auto number = [&](std::string_view key) -> std::optional<double> {
+    const auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+    if (it == metadata.end()) return std::nullopt;
+    const std::string text(it->second.data(), it->second.size());
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0' || !(value >= 0)) return std::nullopt;
+    return value;
+  };
+  const auto rate = number(kRateLimitHeader);
+  if (!rate) return;  // an older server, or another implementation: no pacing
+  listener_->OnStreamLimit({*rate, number(kRateBurstHeader).value_or(*rate)});
+}
+
 void ChatStream::OnReadDone(bool ok) {
   if (!ok) {
     // The server ended the stream (or it broke): no write will be useful now.
@@ -46,6 +67,13 @@ void ChatStream::OnReadDone(bool ok) {
     queue_.DropWaiting();
     ReleaseHoldLocked();
     return;
+  }
+  // Initial metadata has arrived by the first message; reported from the read
+  // chain (not OnReadInitialMetadataDone, which may run beside OnReadDone) so
+  // that the limit always comes before the first message.
+  if (!limit_reported_) {
+    limit_reported_ = true;
+    ReportLimit();
   }
   listener_->OnStreamMessage(std::move(incoming_));
   incoming_.Clear();

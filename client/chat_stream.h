@@ -12,11 +12,19 @@
 
 namespace chat {
 
+// Lines per second the server accepts from one client, and its burst.
+struct FloodLimit {
+  double rate = 0;  // 0: no limit
+  double burst = 0;
+};
+
 // Receives what happens on a ChatStream. Called on gRPC's callback threads:
 // implementations only hand the event over (the client's Inbox does that).
 class ChatStreamListener {
  public:
   virtual ~ChatStreamListener() = default;
+  // The server's flood limit, from its initial metadata (before the first message).
+  virtual void OnStreamLimit(FloodLimit limit) = 0;
   virtual void OnStreamMessage(ChatMessage message) = 0;
   virtual void OnStreamDone(const grpc::Status& status) = 0;
 };
@@ -55,10 +63,12 @@ class ChatStream final : public grpc::ClientBidiReactor<ChatMessage, ChatMessage
   void OnDone(const grpc::Status& status) override;
 
   void ReleaseHoldLocked();
+  void ReportLimit();
 
   grpc::ClientContext context_;
   const std::shared_ptr<ChatStreamListener> listener_;
   ChatMessage incoming_;              // only touched by the read chain
+  bool limit_reported_ = false;       // only touched by the read chain
   std::shared_ptr<ChatStream> self_;  // set by Start, dropped at the end of OnDone
 
   std::mutex mu_;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "client/outputs.h"
@@ -39,15 +40,23 @@ int RunClient(const ClientOptions& options) {
   bool input_open = true;
 
   if (interactive) {
-    editor = std::make_unique<LineEditor>("> ", [&](std::optional<std::string> line) {
-      if (line) {
-        session->SendLine(*line);
-      } else {
-        input_open = false;
-        session->EndInput();
-      }
-    });
-    output = std::make_unique<InteractiveOutput>(*editor, options.color);
+    editor = std::make_unique<LineEditor>(
+        "[connecting] " + SanitizeForTerminal(options.session.name) + "> ",
+        [&](std::optional<std::string> line) {
+          if (line) {
+            session->SendLine(*line);
+          } else {
+            input_open = false;
+            session->EndInput();
+          }
+        },
+        [&](std::string_view line, std::string_view word) {
+          return session->Complete(line, word);
+        });
+    DisplayStyle style;
+    style.color = options.color;
+    // H2 style.colors = TerminalColors(std::getenv("TERM"), std::getenv("COLORTERM"));
+    output = std::make_unique<InteractiveOutput>(*editor, style, options.bell);
     output->ShowStatus("connecting to " + options.session.server + " as " + options.session.name +
                        "; /help lists commands, /quit or Ctrl-D leaves");
   } else {
@@ -76,6 +85,8 @@ int RunClient(const ClientOptions& options) {
       while (read(signal_fd, &info, sizeof info) == sizeof info) {
         if (info.ssi_signo == SIGWINCH) {
           if (editor) editor->OnResize();
+        } else if (info.ssi_signo == SIGINT && interrupts == 0 && editor && editor->HasText()) {
+          editor->ClearLine();  // Ctrl-C on a half-typed line: start it afresh
         } else if (++interrupts == 1) {
           input_open = false;  // first Ctrl-C: leave cleanly, like /quit
           if (editor) editor->Stop();

@@ -46,7 +46,11 @@ ClientOptions ParseClientOptions(int argc, char** argv) {
      cxxopts::value<double>(), "SECONDS")
     ("drain-timeout", "after end of input, wait this long for the server to finish",
      cxxopts::value<double>()->default_value("10"), "SECONDS")
+    ("no-history", "do not show the room's history when joining (a reconnect still shows what "
+     "was missed)")
+    ("fail-on-refused", "exit 3 at the end if the server refused any line (for scripts)")
     ("no-color", "no colours (also when NO_COLOR is set)")
+    ("no-bell", "no terminal bell when someone mentions you")
     ("h,help", "show this help");
   // clang-format on
   const auto parsed = ParseOptionsOrExit(options, argc, argv);
@@ -68,7 +72,10 @@ ClientOptions ParseClientOptions(int argc, char** argv) {
                           : isatty(STDIN_FILENO)    ? std::chrono::seconds(300)
                                                     : std::chrono::seconds(30);
   out.session.drain_timeout = SecondsOption(parsed, "drain-timeout");
+  out.session.show_history = !parsed.count("no-history");
+  out.session.fail_on_refused = parsed.count("fail-on-refused") > 0;
   out.color = !parsed.count("no-color") && Env("NO_COLOR").empty();
+  out.bell = !parsed.count("no-bell");
   return out;
 }
 

@@ -7,6 +7,7 @@ namespace chat {
 struct ClientOptions {
   SessionOptions session;
   bool color = true;
+  bool bell = true;  // ring the terminal bell when someone mentions you
 };
 
 // Parses the command line and the environment (CHAT_SERVER, CHAT_NAME,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chat.pb.h"
+#include "client/chat_stream.h"
 
 namespace chat {
 
@@ -15,7 +16,8 @@ namespace chat {
 struct StreamEvent {
   std::uint64_t stream_id;             // which connection attempt it came from
   std::optional<ChatMessage> message;  // a message, or...
-  std::optional<grpc::Status> done;    // ...the stream's final status
+  std::optional<grpc::Status> done;    // ...the stream's final status, or...
+  std::optional<FloodLimit> limit;     // ...the server's flood limit
 };
 
 // Hands stream events from gRPC's threads to the event loop: Push() from any

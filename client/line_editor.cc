@@ -1,21 +1,43 @@
 #include "client/line_editor.h"
 
 #include <editline/readline.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
+
+#include "client/input_layout.h"
 
 namespace chat {
 namespace {
-LineEditor* g_editor = nullptr;  // libedit's callback carries no context pointer
+
+LineEditor* g_editor = nullptr;  // libedit's callbacks carry no context pointer
+
+FILE* Out() { return rl_outstream ? rl_outstream : stdout; }
+
+int TerminalColumns(int fallback) {
+  winsize size{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return fallback;
+}
+
+constexpr char kKillLine = '\x15';  // ^U, bound to em-kill-line below
+
 }  // namespace
 
-LineEditor::LineEditor(std::string prompt, LineHandler handler)
-    : prompt_(std::move(prompt)), handler_(std::move(handler)) {
+LineEditor::LineEditor(std::string prompt, LineHandler handler, Completer completer)
+    : prompt_(std::move(prompt)), handler_(std::move(handler)), completer_(std::move(completer)) {
   if (g_editor) throw std::logic_error("only one LineEditor at a time");
   g_editor = this;
-  rl_inhibit_completion = 1;  // Tab inserts nothing odd: there is nothing to complete
+  columns_ = TerminalColumns(columns_);
+  // Tab completes names and commands; with completion inhibited libedit
+  // would insert a literal tab, which the server refuses.
+  rl_inhibit_completion = 0;
+  rl_attempted_completion_function = &LineEditor::Complete;
+  rl_completion_append_character = ' ';
   rl_callback_handler_install(prompt_.c_str(), &LineEditor::HandleLine);
   // Keys as weechat/irssi users expect them, whichever form (CSI or SS3) the
   // terminal sends; libedit's emacs map leaves some of them out.
@@ -50,8 +72,23 @@ LineEditor::~LineEditor() {
 
 void LineEditor::Stop() {
   if (!active_) return;
+  EraseInput(CursorRow(columns_));
+  std::fflush(Out());
   active_ = false;
   rl_callback_handler_remove();
+}
+
+int LineEditor::CursorRow(int columns) const {
+  if (line_accepted_ || !rl_line_buffer) return PositionAfter(prompt_, "", columns).row;
+  const std::string_view buffer(rl_line_buffer, std::strlen(rl_line_buffer));
+  const std::size_t point = std::min<std::size_t>(std::max(rl_point, 0), buffer.size());
+  return PositionAfter(prompt_, buffer.substr(0, point), columns).row;
+}
+
+void LineEditor::EraseInput(int cursor_row) {
+  FILE* out = Out();
+  if (cursor_row > 0) std::fprintf(out, "\033[%dA", cursor_row);
+  std::fputs("\r\033[J", out);
 }
 
 void LineEditor::OnReadable() {
@@ -74,10 +111,11 @@ void LineEditor::HandleLine(char* raw) {
     line = raw;
     if (!line->empty()) add_history(raw);
     std::free(raw);
-    // The typed line stays on screen after Enter; wipe it: the server's
-    // echo shows it properly once acknowledged.
-    std::fputs("\033[1A\r\033[2K", rl_outstream ? rl_outstream : stdout);
-    std::fflush(rl_outstream ? rl_outstream : stdout);
+    // libedit leaves the accepted input on screen and the cursor on the row
+    // below it; wipe it all: the server's echo shows the line properly.
+    const int rows = PositionAfter(g_editor->prompt_, *line, g_editor->columns_).row + 1;
+    g_editor->EraseInput(rows);
+    std::fflush(Out());
   }
   // Until the next key, libedit's buffer still holds the accepted text and a
   // redraw would show it again (see PrintAbove).
@@ -85,16 +123,42 @@ void LineEditor::HandleLine(char* raw) {
   g_editor->handler_(std::move(line));
 }
 
+char** LineEditor::Complete(const char* word, int start, int /*end*/) {
+  rl_attempted_completion_over = 1;  // never fall back to file names
+  if (!g_editor || !g_editor->completer_ || !rl_line_buffer) return nullptr;
+  const std::string_view before(rl_line_buffer,
+                                std::min<std::size_t>(start, std::strlen(rl_line_buffer)));
+  const std::vector<std::string> found = g_editor->completer_(before, word);
+  if (found.empty()) return nullptr;
+  // libedit's format: [0] replaces the word (the candidates' common prefix),
+  // then the candidates; malloc'd, NULL-terminated, freed by libedit.
+  std::string common = found.front();
+  for (const std::string& candidate : found) {
+    std::size_t same = 0;
+    while (same < common.size() && same < candidate.size() && common[same] == candidate[same]) {
+      ++same;
+    }
+    common.resize(same);
+  }
+  auto** matches = static_cast<char**>(std::calloc(found.size() + 2, sizeof(char*)));
+  if (!matches) return nullptr;
+  matches[0] = strdup(common.c_str());
+  if (found.size() > 1) {
+    for (std::size_t i = 0; i < found.size(); ++i) matches[i + 1] = strdup(found[i].c_str());
+  }
+  return matches;
+}
+
 void LineEditor::PrintAbove(std::string_view text) {
-  FILE* out = rl_outstream ? rl_outstream : stdout;
+  FILE* out = Out();
   if (!active_) {
     std::fwrite(text.data(), 1, text.size(), out);
     std::fputs("\n", out);
     std::fflush(out);
     return;
   }
-  // Erase the prompt line, print, and let libedit redraw prompt and buffer.
-  std::fputs("\r\033[2K", out);
+  // Erase the whole (possibly wrapped) input, print, and draw it again.
+  EraseInput(CursorRow(columns_));
   std::fwrite(text.data(), 1, text.size(), out);
   std::fputs("\r\n", out);
   if (line_accepted_) {
@@ -109,15 +173,45 @@ void LineEditor::PrintAbove(std::string_view text) {
 }
 
 void LineEditor::SetPrompt(std::string prompt) {
+  if (prompt == prompt_) return;
+  const int row = active_ ? CursorRow(columns_) : 0;
   prompt_ = std::move(prompt);
   if (!active_) return;
   rl_set_prompt(prompt_.c_str());
-  std::fputs("\r\033[2K", rl_outstream ? rl_outstream : stdout);
+  EraseInput(row);
+  if (line_accepted_) {
+    std::fputs(prompt_.c_str(), Out());
+    std::fflush(Out());
+    return;
+  }
   rl_forced_update_display();
 }
 
 void LineEditor::OnResize() {
-  if (active_) rl_resize_terminal();
+  const int columns = TerminalColumns(columns_);
+  if (!active_) {
+    columns_ = columns;
+    return;
+  }
+  // The terminal has re-wrapped the input to its new width; find its first
+  // row under that width, erase from there and draw it afresh.
+  EraseInput(CursorRow(columns));
+  columns_ = columns;
+  rl_resize_terminal();
+  if (line_accepted_) {
+    std::fputs(prompt_.c_str(), Out());
+    std::fflush(Out());
+    return;
+  }
+  rl_forced_update_display();
+}
+
+bool LineEditor::HasText() const { return active_ && !line_accepted_ && rl_end > 0; }
+
+void LineEditor::ClearLine() {
+  if (!HasText()) return;
+  rl_insert(1, kKillLine);  // pushes the key into libedit's input
+  rl_callback_read_char();
 }
 
 }  // namespace chat

@@ -4,8 +4,10 @@
 
 #include "client/client_app.h"
 #include "client/client_options.h"
+#include "client/utf8_locale.h"
 
 int main(int argc, char** argv) {
+  chat::UseUtf8Locale();  // before anything reads or writes text
   const int code = chat::RunClient(chat::ParseClientOptions(argc, argv));
   // Leave without exit-time destructors. Everything of ours is gone by now,
   // but gRPC 1.51's callback threads (its shared callback queue's "nexting"

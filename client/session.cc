@@ -20,11 +20,14 @@ class StreamEvents final : public ChatStreamListener {
  public:
   StreamEvents(std::shared_ptr<Inbox> inbox, std::uint64_t id)
       : inbox_(std::move(inbox)), id_(id) {}
+  void OnStreamLimit(FloodLimit limit) override {
+    inbox_->Push({id_, std::nullopt, std::nullopt, limit});
+  }
   void OnStreamMessage(ChatMessage message) override {
-    inbox_->Push({id_, std::move(message), std::nullopt});
+    inbox_->Push({id_, std::move(message), std::nullopt, std::nullopt});
   }
   void OnStreamDone(const grpc::Status& status) override {
-    inbox_->Push({id_, std::nullopt, status});
+    inbox_->Push({id_, std::nullopt, status, std::nullopt});
   }
 
  private:
@@ -50,6 +53,25 @@ bool IsFatal(grpc::StatusCode code, bool ever_ready) {
     default:
       return false;
   }
+}
+
+bool IsTracked(const std::string& line) {
+  const CommandKind kind = ParseCommand(line).kind;
+  return kind == CommandKind::kSay || kind == CommandKind::kMe || kind == CommandKind::kMsg;
+}
+
+bool IsBlank(std::string_view line) {
+  return line.find_first_not_of(" \t") == std::string_view::npos;
+}
+
+bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && NameKey(text.substr(0, prefix.size())) == NameKey(prefix);
+}
+
+// Our pace keeps a margin under the server's limit: the server counts a line
+// when it arrives, and lines sent evenly can arrive bunched.
+TokenBucket PacerFor(FloodLimit limit, TokenBucket::Clock::time_point now) {
+  return TokenBucket(limit.rate * 0.9, std::max(1.0, limit.burst - 2), now);
 }
 
 std::string Seconds(milliseconds ms) {
@@ -111,6 +133,7 @@ void Session::Connect() {
     metadata[std::string(kResumeEpochHeader)] = std::to_string(it->second.epoch);
   }
   state_ = State::kConnecting;
+  pacer_.reset();  // each stream says its server's limit
   stream_ = std::make_shared<ChatStream>(*stub_, metadata,
                                          std::make_shared<StreamEvents>(inbox_, ++stream_id_));
   stream_->Start();
@@ -123,6 +146,7 @@ void Session::HandleEvents() {
       if (event.done) stream_.reset();
       continue;
     }
+    if (event.limit && event.limit->rate > 0) pacer_ = PacerFor(*event.limit, Clock::now());
     if (event.message) OnMessage(std::move(*event.message));
     if (event.done) OnDone(*event.done);
   }
@@ -145,9 +169,26 @@ void Session::OnMessage(ChatMessage message) {
   // Either way it is settled and never re-sent.
   if (!message.client_msg_id().empty() &&
       (SameName(message.user(), name_) || message.kind() == ERROR)) {
-    std::erase_if(unacked_, [&](const PendingLine& p) { return p.id == message.client_msg_id(); });
+    const auto it = std::find_if(unacked_.begin(), unacked_.end(), [&](const PendingLine& p) {
+      return p.id == message.client_msg_id();
+    });
+    if (it != unacked_.end()) {
+      const std::string line = it->message.message();
+      unacked_.erase(it);
+      UpdateLink();
+      if (message.kind() == ERROR) {
+        ++refused_;
+        output_.ShowRefused(line, message);
+        return;
+      }
+    }
   }
-  output_.ShowMessage(message);
+  TrackMembers(message);
+  // The replay on the first join and on a /join is what --no-history skips;
+  // a replay after a reconnect is what was missed, and is always shown.
+  const bool skip =
+      message.replay() && !options_.show_history && (!ever_ready_ || message.room() != room_);
+  if (!skip) output_.ShowMessage(message);
   // Only live events change who we are: history may hold an old rename of
   // someone who had our name before.
   if (message.kind() == RENAME && !message.replay() && SameName(message.user(), name_)) {
@@ -156,6 +197,7 @@ void Session::OnMessage(ChatMessage message) {
   }
   if (message.kind() == JOIN && !message.replay() && SameName(message.subject(), name_)) {
     room_ = message.room();
+    std::erase_if(members_, [&](const auto& room) { return room.first != room_; });
     if (state_ == State::kConnecting) {
       OnReady();  // the join that completes a (re)connection
     } else {
@@ -172,9 +214,11 @@ void Session::OnReady() {
   output_.SetIdentity(name_, room_);
   if (reconnected) output_.ShowStatus("reconnected to " + options_.server);
 
-  // Lines sent before the loss and not echoed in what we just replayed.
-  std::deque<PendingLine> unconfirmed = std::exchange(unacked_, {});
-  for (PendingLine& line : unconfirmed) {
+  name_taken_reported_ = false;
+  // Lines sent before the loss and not echoed in what we just replayed go
+  // first, then what was typed meanwhile.
+  std::deque<Outgoing> resend;
+  for (PendingLine& line : std::exchange(unacked_, {})) {
     if (line.private_message) {
       // Private messages have no history to check against: say so rather
       // than risk sending one twice.
@@ -183,20 +227,15 @@ void Session::OnReady() {
       continue;
     }
     line.message.clear_client_msg_id();
-    Write(std::move(line.message), true);
+    resend.push_back({std::move(line.message), true});
   }
-  std::deque<ChatMessage> waiting = std::exchange(outbox_, {});
-  for (ChatMessage& message : waiting) {
-    const Command command = ParseCommand(message.message());
-    Write(std::move(message), command.kind == CommandKind::kSay ||
-                                  command.kind == CommandKind::kMe ||
-                                  command.kind == CommandKind::kMsg);
-  }
-  MaybeHalfClose();
+  outbox_.insert(outbox_.begin(), std::make_move_iterator(resend.begin()),
+                 std::make_move_iterator(resend.end()));
+  SendWaiting();
 }
 
 void Session::SendLine(const std::string& line) {
-  if (line.empty() || state_ == State::kFinished) return;
+  if (IsBlank(line) || state_ == State::kFinished) return;
   const Command command = ParseCommand(line);
   if (line == "/quit" || line == "/exit") {
     EndInput();
@@ -208,26 +247,107 @@ void Session::SendLine(const std::string& line) {
   if (input_ended_) return;
   ChatMessage message;
   message.set_message(line);
-  Write(std::move(message), command.kind == CommandKind::kSay || command.kind == CommandKind::kMe ||
-                                command.kind == CommandKind::kMsg);
+  Write(std::move(message), IsTracked(line));
 }
 
 void Session::Write(ChatMessage message, bool track) {
-  if (state_ != State::kReady || !stream_) {
-    outbox_.push_back(std::move(message));
-    return;
+  outbox_.push_back({std::move(message), track});
+  SendWaiting();
+}
+
+void Session::SendWaiting() {
+  pace_at_.reset();
+  while (state_ == State::kReady && stream_ && !outbox_.empty()) {
+    const auto now = Clock::now();
+    if (pacer_ && !pacer_->TryTake(now)) {
+      pace_at_ = pacer_->NextTokenAt(now);
+      break;
+    }
+    ChatMessage message = outbox_.front().message;
+    const bool track = outbox_.front().track;
+    if (track) {
+      message.set_client_msg_id(NextMessageId());
+      unacked_.push_back({message.client_msg_id(), message,
+                          ParseCommand(message.message()).kind == CommandKind::kMsg});
+    }
+    if (!stream_->Send(message)) {
+      // The stream is going away; OnDone will follow. Send it on the next one.
+      if (track) unacked_.pop_back();
+      break;
+    }
+    outbox_.pop_front();
   }
-  ChatMessage original = message;
-  if (track) {
-    message.set_client_msg_id(NextMessageId());
-    unacked_.push_back({message.client_msg_id(), message,
-                        ParseCommand(message.message()).kind == CommandKind::kMsg});
+  UpdateLink();
+  MaybeHalfClose();
+}
+
+void Session::UpdateLink() {
+  LinkState link;
+  // Lines in flight are not pending while connected: their echo is a moment away.
+  link.pending = outbox_.size() + (state_ == State::kReady ? 0 : unacked_.size());
+  switch (state_) {
+    case State::kConnecting:
+      link.phase = ever_ready_ ? LinkState::Phase::kReconnecting : LinkState::Phase::kConnecting;
+      break;
+    case State::kWaitingToRetry:
+      link.phase = ever_ready_ ? LinkState::Phase::kReconnecting : LinkState::Phase::kConnecting;
+      if (retry_at_) {
+        link.retry_in =
+            std::max(milliseconds(0), duration_cast<milliseconds>(*retry_at_ - Clock::now()));
+      }
+      break;
+    default:
+      link.phase = LinkState::Phase::kConnected;
   }
-  if (!stream_->Send(message)) {
-    // The stream is going away; OnDone will follow. Send it on the next one.
-    if (track) unacked_.pop_back();
-    outbox_.push_back(std::move(original));
+  output_.SetLink(link);
+}
+
+void Session::TrackMembers(const ChatMessage& message) {
+  if (message.room().empty()) return;
+  auto& members = members_[message.room()];
+  const auto add = [&](const std::string& name) {
+    if (!name.empty() && name != kServerUser) members[NameKey(name)] = name;
+  };
+  switch (message.kind()) {
+    case JOIN:
+      add(message.subject());
+      break;
+    case LEAVE:
+      members.erase(NameKey(message.subject()));
+      break;
+    case RENAME:
+      members.erase(NameKey(message.user()));
+      add(message.subject());
+      break;
+    case CHAT:
+    case ACTION:
+      add(message.user());
+      break;
+    default:
+      break;
   }
+}
+
+std::vector<std::string> Session::Complete(std::string_view line, std::string_view word) const {
+  std::vector<std::string> found;
+  const bool line_start = IsBlank(line);
+  if (line_start && word.starts_with('/')) {
+    std::vector<std::string> commands = CommandNames();
+    commands.push_back("/quit");
+    for (const std::string& command : commands) {
+      if (StartsWithIgnoringCase(command, word)) found.push_back(command);
+    }
+    return found;
+  }
+  const auto room = members_.find(room_);
+  if (room == members_.end()) return found;
+  for (const auto& [key, name] : room->second) {
+    if (SameName(name, name_) || !StartsWithIgnoringCase(name, word)) continue;
+    // "pete: " addresses pete at the start of a line; elsewhere (after
+    // "/msg ", mid-sentence) the name stands alone.
+    found.push_back(line_start ? name + ":" : name);
+  }
+  return found;
 }
 
 void Session::EndInput() {
@@ -271,11 +391,26 @@ void Session::OnDone(const grpc::Status& status) {
     return;
   }
   const auto now = Clock::now();
+  if (!ever_ready_ && status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      status.error_message().find("Connection refused") != std::string::npos) {
+    // Nothing listens there: waiting out --connect-timeout would not help.
+    Finish(1, "nothing is listening at " + options_.server +
+                  " (connection refused); is chat-server running there?");
+    return;
+  }
+  const bool name_taken = status.error_code() == grpc::StatusCode::ALREADY_EXISTS;
+  if (name_taken && !name_taken_reported_) {
+    name_taken_reported_ = true;
+    output_.ShowStatus("the server says the name '" + name_ +
+                       "' is in use: either your old connection has not timed out yet (this "
+                       "clears by itself) or someone else took the name while you were away; if "
+                       "it goes on, /quit and come back with --name ANOTHER");
+  }
   if (!ever_ready_) {
     if (now - first_attempt_ >= options_.connect_timeout) {
       Finish(1, "cannot reach the server at " + options_.server + ": " + detail);
     } else {
-      ScheduleRetry("");
+      ScheduleRetry();
     }
     return;
   }
@@ -284,24 +419,29 @@ void Session::OnDone(const grpc::Status& status) {
     // Anything typed from now on waits in the outbox.
     output_.ShowStatus("connection lost (" + detail + "); reconnecting");
   } else if (now - lost_at_ >= options_.retry_for) {
-    Finish(1, "gave up reconnecting to " + options_.server + ": " + detail);
+    Finish(1,
+           "gave up reconnecting to " + options_.server + ": " + detail +
+               (name_taken ? " (someone else has the name; come back with --name ANOTHER)" : ""));
     return;
   }
-  ScheduleRetry(detail);
+  ScheduleRetry();
 }
 
-void Session::ScheduleRetry(const std::string& why) {
+void Session::ScheduleRetry() {
   state_ = State::kWaitingToRetry;
   std::uniform_real_distribution<double> jitter(0.5, 1.5);
   const auto delay = milliseconds(static_cast<long long>(backoff_.count() * jitter(random_)));
   backoff_ = std::min(backoff_ * 2, options_.backoff_max);
   retry_at_ = Clock::now() + delay;
-  if (!why.empty()) output_.ShowStatus("retrying in " + Seconds(delay));
+  next_tick_ = Clock::now() + std::chrono::seconds(1);
+  UpdateLink();  // the prompt counts down to the next attempt
 }
 
 std::optional<Session::Clock::time_point> Session::NextDeadline() const {
-  std::optional<Clock::time_point> next = retry_at_;
-  if (drain_deadline_ && (!next || *drain_deadline_ < *next)) next = drain_deadline_;
+  std::optional<Clock::time_point> next;
+  for (const auto& deadline : {retry_at_, drain_deadline_, pace_at_, next_tick_}) {
+    if (deadline && (!next || *deadline < *next)) next = deadline;
+  }
   return next;
 }
 
@@ -315,14 +455,27 @@ void Session::OnTimer() {
   }
   if (retry_at_ && now >= *retry_at_) {
     retry_at_.reset();
+    next_tick_.reset();
     Connect();
+    UpdateLink();
   }
+  if (next_tick_ && now >= *next_tick_) {
+    next_tick_ = *next_tick_ + std::chrono::seconds(1);
+    UpdateLink();
+  }
+  if (pace_at_ && now >= *pace_at_) SendWaiting();
 }
 
 void Session::Finish(int code, std::string reason) {
   state_ = State::kFinished;
   retry_at_.reset();
   drain_deadline_.reset();
+  pace_at_.reset();
+  next_tick_.reset();
+  if (code == 0 && options_.fail_on_refused && refused_ > 0) {
+    code = kExitRefused;
+    reason = std::to_string(refused_) + " line(s) were refused by the server";
+  }
   exit_code_ = code;
   exit_reason_ = std::move(reason);
 }

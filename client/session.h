@@ -8,11 +8,14 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "chat.grpc.pb.h"
 #include "client/chat_output.h"
 #include "client/chat_stream.h"
 #include "client/inbox.h"
+#include "common/token_bucket.h"
 
 namespace chat {
 
@@ -25,7 +28,12 @@ struct SessionOptions {
   std::chrono::milliseconds drain_timeout{10000};    // after end of input
   std::chrono::milliseconds backoff_initial{250};
   std::chrono::milliseconds backoff_max{10000};
+  bool show_history = true;      // false: skip the replay on the first join and on /join
+  bool fail_on_refused = false;  // exit 3 at the end when the server refused any line
 };
+
+// Exit code when fail_on_refused is set and a line was refused.
+inline constexpr int kExitRefused = 3;
 
 // The chat session: one connection at a time, and everything that outlives
 // a connection. Reconnection lives here and only here: exponential backoff
@@ -53,6 +61,11 @@ class Session {
   // Leave now (Ctrl-C, a second Ctrl-D): cancel the stream.
   void Abort();
 
+  // Completion candidates for `word`, typed after `line` (see LineEditor):
+  // /commands at the start of a line, member names (as "name:" at the start
+  // of a line).
+  std::vector<std::string> Complete(std::string_view line, std::string_view word) const;
+
   void HandleEvents();
   // When the loop must call OnTimer next, if ever.
   std::optional<Clock::time_point> NextDeadline() const;
@@ -66,6 +79,10 @@ class Session {
  private:
   enum class State { kConnecting, kReady, kWaitingToRetry, kClosing, kFinished };
 
+  struct Outgoing {
+    ChatMessage message;
+    bool track;  // said in a room or privately: acknowledged by its echo
+  };
   struct PendingLine {
     std::string id;
     ChatMessage message;
@@ -77,8 +94,12 @@ class Session {
   void OnDone(const grpc::Status& status);
   void OnReady();
   void Write(ChatMessage message, bool track);
+  // Sends what waits in the outbox, as fast as the server's flood limit allows.
+  void SendWaiting();
+  void UpdateLink();
+  void TrackMembers(const ChatMessage& message);
   void MaybeHalfClose();
-  void ScheduleRetry(const std::string& why);
+  void ScheduleRetry();
   void Finish(int code, std::string reason);
   std::string NextMessageId();
 
@@ -102,13 +123,21 @@ class Session {
     std::uint64_t seq = 0;
   };
   std::map<std::string, RoomPosition> positions_;
-  std::deque<ChatMessage> outbox_;   // typed while not connected
+  std::deque<Outgoing> outbox_;      // not sent yet: disconnected, or paced
   std::deque<PendingLine> unacked_;  // sent, no echo yet
 
   Clock::time_point first_attempt_;
   Clock::time_point lost_at_;
   std::optional<Clock::time_point> retry_at_;
   std::optional<Clock::time_point> drain_deadline_;
+  std::optional<Clock::time_point> pace_at_;    // when the outbox may send again
+  std::optional<Clock::time_point> next_tick_;  // the reconnect countdown's next second
+  std::optional<TokenBucket> pacer_;            // the current stream's flood limit
+  // Who is in each room, as far as its events and history tell (for
+  // completion): lowered name -> name.
+  std::map<std::string, std::map<std::string, std::string>> members_;
+  std::size_t refused_ = 0;
+  bool name_taken_reported_ = false;
   std::chrono::milliseconds backoff_;
   std::mt19937_64 random_;
   std::string id_prefix_;

@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include "common/text_rules.h"
+
 namespace chat {
 namespace {
 
@@ -66,7 +68,18 @@ Command ParseCommand(std::string_view line) {
       if (!rest.empty()) return usage();
       return Command{spec->kind};
     case 1:
-      if (rest.empty() || rest_space != std::string_view::npos) return usage();
+      if (rest.empty()) return usage();
+      if (rest_space != std::string_view::npos) {
+        // "/join bad room!": say what is wrong with the name, not just the usage.
+        std::string problem;
+        if (spec->kind == CommandKind::kJoin) {
+          NormalizeRoom(rest, &problem);
+        } else {
+          problem = CheckName(rest).value_or("");
+        }
+        return Invalid("usage: " + std::string(spec->usage) + " ('" + std::string(rest) +
+                       "' is not one: " + (problem.empty() ? "it has spaces" : problem) + ")");
+      }
       return Command{spec->kind, std::string(rest)};
     case 2: {
       if (rest_space == std::string_view::npos) return usage();
@@ -78,6 +91,12 @@ Command ParseCommand(std::string_view line) {
       if (rest.empty()) return usage();
       return Command{spec->kind, std::string(rest)};
   }
+}
+
+std::vector<std::string> CommandNames() {
+  std::vector<std::string> names;
+  for (const CommandSpec& spec : kCommands) names.push_back("/" + std::string(spec.name));
+  return names;
 }
 
 std::string_view ServerCommandHelp() {

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 // Parsing of the /commands typed as chat text. Pure, shared by server (which
 // executes them) and client (which lists them in its /help).
@@ -28,6 +29,9 @@ struct Command {
 };
 
 Command ParseCommand(std::string_view line);
+
+// The server's commands as typed ("/join", "/leave", ...), for completion.
+std::vector<std::string> CommandNames();
 
 // One line per server command: "/join ROOM  switch to ROOM (created on first join)".
 std::string_view ServerCommandHelp();

@@ -19,6 +19,12 @@ inline constexpr std::string_view kResumeEpochHeader = "chat-resume-epoch";
 // messages; the server then sends a backlog in fewer, larger frames.
 inline constexpr std::string_view kBatchHeader = "chat-batch";
 
+// Initial metadata the server sends on every Chat stream: its flood limit,
+// in lines per second and the burst it allows ("20", "40"; "0": no limit).
+// Clients pace what they send to it instead of having lines refused.
+inline constexpr std::string_view kRateLimitHeader = "chat-rate-limit";
+inline constexpr std::string_view kRateBurstHeader = "chat-rate-burst";
+
 // `user` on messages the server itself sends (notices, errors, command
 // replies). Never a valid name, so nobody can pose as the server.
 inline constexpr std::string_view kServerUser = "*";

@@ -19,13 +19,15 @@ std::optional<std::string> CheckIdentifier(std::string_view what, std::string_vi
     return std::string(what) + " is " + std::to_string(value.size()) +
            " characters long; at most " + std::to_string(max_length) + " are allowed";
   }
-  if (!std::isalnum(static_cast<unsigned char>(value.front()))) {
-    return std::string(what) + " must start with a letter or digit";
-  }
+  // The character set first: "日本" should hear that names are ASCII, not
+  // that it does not start with a letter.
   for (char c : value) {
     if (!IsNameChar(c)) {
       return std::string(what) + " may only contain letters, digits, '_', '-' and '.' (ASCII)";
     }
+  }
+  if (!std::isalnum(static_cast<unsigned char>(value.front()))) {
+    return std::string(what) + " must start with a letter or digit";
   }
   return std::nullopt;
 }

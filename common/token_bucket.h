@@ -17,19 +17,37 @@ class TokenBucket {
 
   bool TryTake(Clock::time_point now) {
     if (rate_ <= 0) return true;
-    const std::chrono::duration<double> elapsed = now - last_;
-    last_ = now;
-    tokens_ = std::min(burst_, tokens_ + elapsed.count() * rate_);
+    Refill(now);
     if (tokens_ < 1) return false;
     tokens_ -= 1;
     return true;
   }
 
+  // When TryTake will next succeed (`now` if it would now).
+  Clock::time_point NextTokenAt(Clock::time_point now) {
+    if (rate_ <= 0) return now;
+    Refill(now);
+    if (tokens_ >= 1) return now;
+    const std::chrono::duration<double> wait((1 - tokens_) / rate_);
+    return now + std::chrono::ceil<Clock::duration>(wait);
+  }
+
  private:
+  void Refill(Clock::time_point now) {
+    const std::chrono::duration<double> elapsed = now - last_;
+    last_ = now;
+    tokens_ = std::min(burst_, tokens_ + elapsed.count() * rate_);
+  }
+
   double rate_;
   double burst_;
   double tokens_;
   Clock::time_point last_;
 };
+
+// The burst a flood limit of `rate` lines per second allows: twice the rate,
+// and at least 10 lines (a short paste). The server enforces it and tells
+// clients (see kRateLimitHeader), which pace themselves to it.
+inline double FloodBurst(double rate) { return std::max(10.0, 2 * rate); }
 
 }  // namespace chat

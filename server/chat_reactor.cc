@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <cstdio>
 
 #include "chat_lenient.pb.h"
 #include "common/protocol_keys.h"
 #include "common/terminal_text.h"
+#include "common/token_bucket.h"
 #include "server/batch_frame.h"
 
 namespace chat {
@@ -18,6 +20,12 @@ std::optional<std::string> Metadata(const grpc::CallbackServerContext& context,
   const auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
   if (it == metadata.end()) return std::nullopt;
   return std::string(it->second.data(), it->second.size());
+}
+
+std::string FormatRate(double rate) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", rate);
+  return text;
 }
 
 }  // namespace
@@ -43,6 +51,11 @@ ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options
     }
     *field = number;
   }
+  // Sent with the first write: the flood limit, so clients can pace to it.
+  const double rate = hub_.rate_limit();
+  context->AddInitialMetadata(std::string(kRateLimitHeader), FormatRate(rate));
+  context->AddInitialMetadata(std::string(kRateBurstHeader),
+                              FormatRate(rate > 0 ? FloodBurst(rate) : 0));
   batching_ = Metadata(*context, kBatchHeader) == "1";
   join_.name = Metadata(*context, kUserHeader).value_or("");
   join_.room = Metadata(*context, kRoomHeader).value_or("");

@@ -64,7 +64,7 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
   }
   auto owned = std::make_unique<Member>(
       Member{subscriber, request.name, room,
-             TokenBucket(options_.rate_limit, std::max(10.0, 2 * options_.rate_limit),
+             TokenBucket(options_.rate_limit, FloodBurst(options_.rate_limit),
                          TokenBucket::Clock::now())});
   Member& member = *owned;
   members_.emplace(subscriber, std::move(owned));

@@ -94,6 +94,8 @@ class Hub {
   void Shutdown();
 
   std::size_t member_count() const;
+  // Lines per second one member may send (0: no limit). Never changes.
+  double rate_limit() const { return options_.rate_limit; }
 
  private:
   // Holds mu_ for a scope; on leaving it, releases mu_ and then flushes the

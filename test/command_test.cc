@@ -35,7 +35,27 @@ TEST(ParseCommand, ParsesEachCommand) {
 
 TEST(ParseCommand, WrongUseGivesUsage) {
   EXPECT_EQ(ParseCommand("/join").error, "usage: /join ROOM");
-  EXPECT_EQ(ParseCommand("/join a b").error, "usage: /join ROOM");
+  EXPECT_EQ(ParseCommand("/msg bob").error, "usage: /msg NAME TEXT");
+}
+
+TEST(ParseCommand, AJoinOrNickWithSpacesSaysWhatIsWrongWithTheName) {
+  EXPECT_EQ(ParseCommand("/join bad room!").error,
+            "usage: /join ROOM ('bad room!' is not one: room name may only contain letters, "
+            "digits, '_', '-' and '.' (ASCII))");
+  EXPECT_EQ(ParseCommand("/nick 日本 語").error,
+            "usage: /nick NAME ('日本 語' is not one: name may only contain letters, digits, '_', "
+            "'-' and '.' (ASCII))");
+}
+
+TEST(ParseCommand, CommandNamesListEveryServerCommand) {
+  const std::vector<std::string> names = CommandNames();
+  for (const std::string& name : names) {
+    EXPECT_NE(ParseCommand(name).error.rfind("unknown command", 0), 0u) << name;
+  }
+  EXPECT_EQ(names.size(), 8u);
+}
+
+TEST(ParseCommand, WrongUseGivesUsageToo) {
   EXPECT_EQ(ParseCommand("/msg bob").error, "usage: /msg NAME TEXT");
   EXPECT_EQ(ParseCommand("/who me").error, "usage: /who");
   EXPECT_EQ(ParseCommand("/me").error, "usage: /me ACTION");
