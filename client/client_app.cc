@@ -55,7 +55,7 @@ int RunClient(const ClientOptions& options) {
         });
     DisplayStyle style;
     style.color = options.color;
-    // H2 style.colors = TerminalColors(std::getenv("TERM"), std::getenv("COLORTERM"));
+    style.colors = TerminalColors(std::getenv("TERM"), std::getenv("COLORTERM"));
     output = std::make_unique<InteractiveOutput>(*editor, style, options.bell);
     output->ShowStatus("connecting to " + options.session.server + " as " + options.session.name +
                        "; /help lists commands, /quit or Ctrl-D leaves");
