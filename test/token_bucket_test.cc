@@ -1,0 +1,50 @@
+#include "common/token_bucket.h"
+
+#include <gtest/gtest.h>
+
+namespace chat {
+namespace {
+
+using Clock = TokenBucket::Clock;
+using std::chrono::milliseconds;
+
+TEST(TokenBucket, NextTokenAtSaysWhenTheNextLineMayGo) {
+  const auto start = Clock::time_point{};
+  TokenBucket bucket(10, 2, start);
+  EXPECT_EQ(bucket.NextTokenAt(start), start);  // tokens to spare
+  ASSERT_TRUE(bucket.TryTake(start));
+  ASSERT_TRUE(bucket.TryTake(start));
+  const auto next = bucket.NextTokenAt(start);
+  EXPECT_EQ(std::chrono::duration_cast<milliseconds>(next - start), milliseconds(100));
+  EXPECT_FALSE(bucket.TryTake(next - milliseconds(1)));
+  EXPECT_TRUE(bucket.TryTake(next));
+}
+
+TEST(TokenBucket, PacingToNextTokenAtNeverExceedsTheRate) {
+  // A sender that waits for NextTokenAt before each line sends 40 lines at
+  // once, then one line per 50 ms: over any second after the burst, 20.
+  auto now = Clock::time_point{};
+  TokenBucket bucket(20, 40, now);
+  int sent = 0;
+  while (sent < 100) {
+    now = bucket.NextTokenAt(now);
+    ASSERT_TRUE(bucket.TryTake(now));
+    ++sent;
+  }
+  EXPECT_EQ(std::chrono::duration_cast<milliseconds>(now - Clock::time_point{}).count(), 3000);
+}
+
+TEST(TokenBucket, ZeroRateMeansNoLimit) {
+  const auto start = Clock::time_point{};
+  TokenBucket bucket(0, 0, start);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(bucket.TryTake(start));
+  EXPECT_EQ(bucket.NextTokenAt(start), start);
+}
+
+TEST(FloodBurst, TwiceTheRateAndAtLeastTen) {
+  EXPECT_EQ(FloodBurst(20), 40);
+  EXPECT_EQ(FloodBurst(2), 10);
+}
+
+}  // namespace
+}  // namespace chat
