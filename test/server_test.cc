@@ -403,6 +403,14 @@ class FloodTest : public ServerTest {
   FloodTest() : ServerTest(ServerOptions{"", 10, 2048, 1024, 5}) {}
 };
 
+TEST_F(FloodTest, TheLimitIsAdvertisedInInitialMetadata) {
+  auto alice = Join("alice");
+  const auto metadata = alice->ServerInitialMetadata();
+  ASSERT_EQ(metadata.count("chat-rate-limit"), 1u);
+  EXPECT_EQ(metadata.find("chat-rate-limit")->second, "5");
+  EXPECT_EQ(metadata.find("chat-rate-burst")->second, "10");  // FloodBurst: at least 10
+}
+
 TEST_F(FloodTest, FlooderGetsErrorsAndOthersAreSpared) {
   auto alice = Join("alice");
   auto bob = Join("bob");

@@ -114,6 +114,14 @@ bool TestClient::WaitForCount(Kind kind, std::size_t count, std::chrono::millise
   });
 }
 
+std::multimap<std::string, std::string> TestClient::ServerInitialMetadata() {
+  std::multimap<std::string, std::string> out;
+  for (const auto& [key, value] : context_.GetServerInitialMetadata()) {
+    out.emplace(std::string(key.data(), key.size()), std::string(value.data(), value.size()));
+  }
+  return out;
+}
+
 std::vector<ChatMessage> TestClient::Received() {
   std::lock_guard lock(mu_);
   return received_;

@@ -61,6 +61,8 @@ class TestClient {
     std::lock_guard lock(mu_);
     return frames_;
   }
+  // The server's initial metadata; only once a message has been received.
+  std::multimap<std::string, std::string> ServerInitialMetadata();
   // Everything received so far.
   std::vector<ChatMessage> Received();
   // Received messages of one kind.
