@@ -120,7 +120,9 @@ void LineEditor::HandleLine(char* raw) {
   // Until the next key, libedit's buffer still holds the accepted text and a
   // redraw would show it again (see PrintAbove).
   g_editor->line_accepted_ = true;
+  g_editor->in_handler_ = true;
   g_editor->handler_(std::move(line));
+  g_editor->in_handler_ = false;
 }
 
 char** LineEditor::Complete(const char* word, int start, int /*end*/) {
@@ -161,15 +163,8 @@ void LineEditor::PrintAbove(std::string_view text) {
   EraseInput(CursorRow(columns_));
   std::fwrite(text.data(), 1, text.size(), out);
   std::fputs("\r\n", out);
-  if (line_accepted_) {
-    // Nothing typed since the last Enter: draw the bare prompt ourselves,
-    // where libedit expects it, instead of a redraw of the stale buffer.
-    std::fputs(prompt_.c_str(), out);
-    std::fflush(out);
-    return;
-  }
   std::fflush(out);
-  rl_forced_update_display();
+  Redraw();
 }
 
 void LineEditor::SetPrompt(std::string prompt) {
@@ -179,12 +174,7 @@ void LineEditor::SetPrompt(std::string prompt) {
   if (!active_) return;
   rl_set_prompt(prompt_.c_str());
   EraseInput(row);
-  if (line_accepted_) {
-    std::fputs(prompt_.c_str(), Out());
-    std::fflush(Out());
-    return;
-  }
-  rl_forced_update_display();
+  Redraw();
 }
 
 void LineEditor::OnResize() {
@@ -198,7 +188,16 @@ void LineEditor::OnResize() {
   EraseInput(CursorRow(columns));
   columns_ = columns;
   rl_resize_terminal();
+  Redraw();
+}
+
+void LineEditor::Redraw() {
+  // Inside the line handler, the handler's re-installation (OnReadable)
+  // draws the prompt; drawing it here too would show it twice.
+  if (in_handler_) return;
   if (line_accepted_) {
+    // Nothing typed since the last Enter: draw the bare prompt ourselves,
+    // where libedit expects it, instead of a redraw of the stale buffer.
     std::fputs(prompt_.c_str(), Out());
     std::fflush(Out());
     return;

@@ -56,12 +56,15 @@ class LineEditor {
   // Moves to the first row of the prompt and erases from there down.
   void EraseInput(int cursor_row);
   int CursorRow(int columns) const;
+  // Draws the prompt and the half-typed line below what was printed.
+  void Redraw();
 
   std::string prompt_;
   LineHandler handler_;
   Completer completer_;
   bool active_ = false;
   bool line_accepted_ = false;  // a line was accepted and no key pressed since
+  bool in_handler_ = false;     // the line handler is running
   int columns_ = 80;            // the terminal's width, as last read
 };
 
