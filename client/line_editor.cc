@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "client/grapheme.h"
 #include "client/input_layout.h"
 
 namespace chat {
@@ -25,6 +26,14 @@ int TerminalColumns(int fallback) {
 }
 
 constexpr char kKillLine = '\x15';  // ^U, bound to em-kill-line below
+// libedit's own per-code-point keys, pushed once per code point of a
+// character (see ClusterKey).
+constexpr char kPrevCodePoint = '\x02';   // ^B: ed-prev-char
+constexpr char kNextCodePoint = '\x06';   // ^F: ed-next-char
+constexpr char kDeletePrevious = '\x1d';  // ^]: bound to ed-delete-prev-char below
+constexpr char kDeleteNext = '\x1e';      // ^^: bound to ed-delete-next-char below
+// libedit keeps at most 10 pushed strings (EL_MAXMACRO in read.c).
+constexpr std::size_t kMaxPushedKeys = 9;
 
 }  // namespace
 
@@ -42,23 +51,37 @@ LineEditor::LineEditor(std::string prompt, LineHandler handler, Completer comple
   // Keys as weechat/irssi users expect them, whichever form (CSI or SS3) the
   // terminal sends; libedit's emacs map leaves some of them out.
   for (const char* binding : {
-           "bind ^[[A ed-prev-history",
-           "bind ^[OA ed-prev-history",
-           "bind ^[[B ed-next-history",
-           "bind ^[OB ed-next-history",
-           "bind ^[[C ed-next-char",
-           "bind ^[OC ed-next-char",
-           "bind ^[[D ed-prev-char",
-           "bind ^[OD ed-prev-char",
-           "bind ^[[H ed-move-to-beg",
-           "bind ^[OH ed-move-to-beg",
-           "bind ^[[1~ ed-move-to-beg",
-           "bind ^[[F ed-move-to-end",
-           "bind ^[OF ed-move-to-end",
-           "bind ^[[4~ ed-move-to-end",
-           "bind ^[[3~ ed-delete-next-char",
-           "bind ^W ed-delete-prev-word",
-           "bind ^U em-kill-line",
+           "bind ^[[A ed-prev-history",      "bind ^[OA ed-prev-history",
+           "bind ^[[B ed-next-history",      "bind ^[OB ed-next-history",
+           "bind ^[[C ed-next-char",         "bind ^[OC ed-next-char",
+           "bind ^[[D ed-prev-char",         "bind ^[OD ed-prev-char",
+           "bind ^[[H ed-move-to-beg",       "bind ^[OH ed-move-to-beg",
+           "bind ^[[1~ ed-move-to-beg",      "bind ^[[F ed-move-to-end",
+           "bind ^[OF ed-move-to-end",       "bind ^[[4~ ed-move-to-end",
+           "bind ^[[3~ ed-delete-next-char", "bind ^W ed-delete-prev-word",
+           "bind ^U em-kill-line",           "bind ^] ed-delete-prev-char",
+           "bind ^^ ed-delete-next-char",
+       }) {
+    rl_parse_and_bind(binding);
+  }
+  // Left, Right, Backspace and Delete act on whole characters (grapheme.h).
+  // libedit calls a function added with rl_add_defun with the last byte of
+  // its key sequence, and binds that byte alone too: letters are rebound to
+  // themselves afterwards.
+  rl_add_defun("chat-backward-char", &LineEditor::ClusterKey, 'D');
+  rl_add_defun("chat-forward-char", &LineEditor::ClusterKey, 'C');
+  rl_add_defun("chat-delete-next-char", &LineEditor::ClusterKey, '~');
+  rl_add_defun("chat-delete-prev-char", &LineEditor::ClusterKey, '\x08');
+  rl_add_defun("chat-delete-prev-char", &LineEditor::ClusterKey, '\x7f');
+  for (const char* binding : {
+           "bind D ed-insert",
+           "bind C ed-insert",
+           "bind ~ ed-insert",
+           "bind ^[[D chat-backward-char",
+           "bind ^[OD chat-backward-char",
+           "bind ^[[C chat-forward-char",
+           "bind ^[OC chat-forward-char",
+           "bind ^[[3~ chat-delete-next-char",
        }) {
     rl_parse_and_bind(binding);
   }
@@ -95,6 +118,12 @@ void LineEditor::OnReadable() {
   if (!active_) return;
   line_accepted_ = false;
   rl_callback_read_char();
+  // Keys a ClusterKey pushed: libedit reads one per call.
+  while (pushed_keys_ > 0 && active_ && !line_accepted_) {
+    --pushed_keys_;
+    rl_callback_read_char();
+  }
+  pushed_keys_ = 0;
   if (line_accepted_ && active_) {
     // After a line, libedit's callback mode stops recognising escape
     // sequences (arrow keys arrive as text); installing the handler afresh
@@ -123,6 +152,35 @@ void LineEditor::HandleLine(char* raw) {
   g_editor->in_handler_ = true;
   g_editor->handler_(std::move(line));
   g_editor->in_handler_ = false;
+}
+
+int LineEditor::ClusterKey(int /*count*/, int key) {
+  if (!g_editor || !rl_line_buffer) return 0;
+  const std::string_view buffer(rl_line_buffer, std::strlen(rl_line_buffer));
+  const std::size_t point = std::min<std::size_t>(std::max(rl_point, 0), buffer.size());
+  char primitive = kDeletePrevious;
+  std::size_t code_points = 0;
+  switch (key) {
+    case 'D':
+      primitive = kPrevCodePoint;
+      code_points = CodePointsInClusterBefore(buffer, point);
+      break;
+    case 'C':
+      primitive = kNextCodePoint;
+      code_points = CodePointsInClusterAfter(buffer, point);
+      break;
+    case '~':
+      primitive = kDeleteNext;
+      code_points = CodePointsInClusterAfter(buffer, point);
+      break;
+    default:  // Backspace
+      code_points = CodePointsInClusterBefore(buffer, point);
+      break;
+  }
+  code_points = std::min(code_points, kMaxPushedKeys);
+  for (std::size_t i = 0; i < code_points; ++i) rl_insert(1, primitive);  // pushes the key
+  g_editor->pushed_keys_ += code_points;
+  return 0;
 }
 
 char** LineEditor::Complete(const char* word, int start, int /*end*/) {

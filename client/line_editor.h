@@ -53,6 +53,9 @@ class LineEditor {
  private:
   static void HandleLine(char* line);
   static char** Complete(const char* word, int start, int end);
+  // Left, Right, Backspace, Delete: pushes libedit's per-code-point key once
+  // for each code point of the character at the cursor.
+  static int ClusterKey(int count, int key);
   // Moves to the first row of the prompt and erases from there down.
   void EraseInput(int cursor_row);
   int CursorRow(int columns) const;
@@ -63,9 +66,10 @@ class LineEditor {
   LineHandler handler_;
   Completer completer_;
   bool active_ = false;
-  bool line_accepted_ = false;  // a line was accepted and no key pressed since
-  bool in_handler_ = false;     // the line handler is running
-  int columns_ = 80;            // the terminal's width, as last read
+  bool line_accepted_ = false;   // a line was accepted and no key pressed since
+  bool in_handler_ = false;      // the line handler is running
+  std::size_t pushed_keys_ = 0;  // keys ClusterKey pushed, not yet read
+  int columns_ = 80;             // the terminal's width, as last read
 };
 
 }  // namespace chat
