@@ -32,7 +32,7 @@ void PlainOutput::SetLink(const LinkState& link) {
 
 void InteractiveOutput::ShowMessage(const ChatMessage& message) {
   editor_.PrintAbove(FormatDisplayLine(message, style_));
-  if (bell_ && IsMention(message, style_)) {
+  if (bell_ && !message.replay() && IsMention(message, style_)) {  // history never rings
     std::fputs("\a", stdout);
     std::fflush(stdout);
   }
