@@ -94,3 +94,20 @@ def processes(request):
     if report is not None and report.failed and started.all:
         sys.stderr.write("\nprocesses of %s:\n%s\n" % (request.node.name, started.describe()))
     started.stop_all()
+
+
+@pytest.fixture
+def proxies():
+    """Starts Proxy objects (harness.Proxy) for a test; all are stopped when it ends."""
+    from harness import Proxy
+
+    started = []
+
+    def start(upstream_address):
+        proxy = Proxy(upstream_address)
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.stop()

@@ -8,6 +8,7 @@ waited on with a condition variable, never with a fixed sleep.
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -145,10 +146,13 @@ class Processes:
             process.stop()
 
 
-def start_server(processes, server_binary, label="server"):
-    """Starts chat-server on 127.0.0.1 with a free port; returns (process, "127.0.0.1:PORT")."""
+def start_server(processes, server_binary, label="server", port=0):
+    """Starts chat-server on 127.0.0.1 (on `port`, or a free one when 0);
+    returns (process, "127.0.0.1:PORT")."""
     server = processes.start(
-        label, [server_binary, "--listen", "127.0.0.1:0", "--log-level", "info"], env=clean_env()
+        label,
+        [server_binary, "--listen", "127.0.0.1:%d" % port, "--log-level", "info"],
+        env=clean_env(),
     )
     server.close_stdin()
     found = {}
@@ -165,6 +169,13 @@ def start_server(processes, server_binary, label="server"):
     return server, found["address"]
 
 
+def free_port():
+    """A port that was free a moment ago (for a server that must come back on the same one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def stop_server(server):
     """SIGTERM, then the exit code (the server shuts down gracefully)."""
     if server.popen.poll() is None:
@@ -177,6 +188,119 @@ def clean_env():
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
+
+
+class Proxy:
+    """A TCP relay on 127.0.0.1 in front of a server, to cut the network.
+
+    cut() drops every connection and refuses new ones (they are accepted and
+    closed at once) until restore(). hold(direction) keeps, from then on, the
+    bytes going "up" (client to server) or "down" (server to client) instead
+    of delivering them: what the other side never got when the cut comes.
+    wait_held() waits until given bytes are among those held (gRPC frames
+    carry a ChatMessage's text as is). Stopped by the `proxies` fixture.
+    """
+
+    def __init__(self, upstream_address):
+        host, port = upstream_address.rsplit(":", 1)
+        self.upstream = (host, int(port))
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
+        self._cond = threading.Condition()
+        self._sockets = []
+        self._open = True
+        self._stopped = False
+        self._holding = {"up": False, "down": False}
+        self._held = {"up": bytearray(), "down": bytearray()}
+        self.connections = 0  # accepted and relayed, in all
+        threading.Thread(target=self._accept, name="proxy-accept", daemon=True).start()
+
+    def _accept(self):
+        while not self._stopped:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self._cond:
+                if not self._open:
+                    client.close()
+                    continue
+            try:
+                upstream = socket.create_connection(self.upstream, 5)
+            except OSError:
+                client.close()
+                continue
+            with self._cond:
+                if not self._open:  # cut meanwhile
+                    client.close()
+                    upstream.close()
+                    continue
+                self._sockets += [client, upstream]
+                self.connections += 1
+                self._cond.notify_all()
+            for src, dst, direction in ((client, upstream, "up"), (upstream, client, "down")):
+                threading.Thread(
+                    target=self._pump, args=(src, dst, direction), name="proxy-" + direction,
+                    daemon=True,
+                ).start()
+
+    def _pump(self, src, dst, direction):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                with self._cond:
+                    if self._holding[direction]:
+                        self._held[direction] += data
+                        self._cond.notify_all()
+                        continue
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def hold(self, direction):
+        with self._cond:
+            self._holding[direction] = True
+
+    def wait_held(self, direction, data, timeout=WAIT_S):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while data not in self._held[direction]:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimedOut("proxy: %r not held going %s within %g s" % (data, direction, timeout))
+                self._cond.wait(min(left, 0.5))
+
+    def cut(self):
+        with self._cond:
+            self._open = False
+            for s in self._sockets:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+            self._sockets = []
+
+    def restore(self):
+        with self._cond:
+            self._open = True
+            self._holding = {"up": False, "down": False}
+            self._held = {"up": bytearray(), "down": bytearray()}
+
+    def stop(self):
+        self._stopped = True
+        self.cut()
+        self.listener.close()
 
 
 @dataclass(frozen=True, order=True)
