@@ -194,11 +194,14 @@ class Proxy:
     """A TCP relay on 127.0.0.1 in front of a server, to cut the network.
 
     cut() drops every connection and refuses new ones (they are accepted and
-    closed at once) until restore(). hold(direction) keeps, from then on, the
-    bytes going "up" (client to server) or "down" (server to client) instead
-    of delivering them: what the other side never got when the cut comes.
-    wait_held() waits until given bytes are among those held (gRPC frames
-    carry a ChatMessage's text as is). Stopped by the `proxies` fixture.
+    closed at once) until restore(). cut(keep_server_side=True) drops only
+    the client's side: the server still sees the old connection, as when a
+    network goes away silently, until release(). hold(direction) keeps, from
+    then on, the bytes going "up" (client to server) or "down" (server to
+    client) instead of delivering them: what the other side never got when
+    the cut comes. wait_held() waits until given bytes are among those held
+    (gRPC frames carry a ChatMessage's text as is). Stopped by the `proxies`
+    fixture.
     """
 
     def __init__(self, upstream_address):
@@ -210,12 +213,12 @@ class Proxy:
         self.listener.listen(16)
         self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
         self._cond = threading.Condition()
-        self._sockets = []
+        self._pairs = []  # live connections: {"client", "upstream", "keep_upstream"}
+        self._kept = []  # server sides kept open by cut(keep_server_side=True)
         self._open = True
         self._stopped = False
         self._holding = {"up": False, "down": False}
         self._held = {"up": bytearray(), "down": bytearray()}
-        self.connections = 0  # accepted and relayed, in all
         threading.Thread(target=self._accept, name="proxy-accept", daemon=True).start()
 
     def _accept(self):
@@ -233,21 +236,22 @@ class Proxy:
             except OSError:
                 client.close()
                 continue
+            pair = {"client": client, "upstream": upstream, "keep_upstream": False}
             with self._cond:
                 if not self._open:  # cut meanwhile
                     client.close()
                     upstream.close()
                     continue
-                self._sockets += [client, upstream]
-                self.connections += 1
-                self._cond.notify_all()
+                self._pairs.append(pair)
             for src, dst, direction in ((client, upstream, "up"), (upstream, client, "down")):
                 threading.Thread(
-                    target=self._pump, args=(src, dst, direction), name="proxy-" + direction,
+                    target=self._pump,
+                    args=(pair, src, dst, direction),
+                    name="proxy-" + direction,
                     daemon=True,
                 ).start()
 
-    def _pump(self, src, dst, direction):
+    def _pump(self, pair, src, dst, direction):
         try:
             while True:
                 data = src.recv(65536)
@@ -261,7 +265,11 @@ class Proxy:
                 dst.sendall(data)
         except OSError:
             pass
+        with self._cond:
+            keep = pair["keep_upstream"]
         for s in (src, dst):
+            if keep and s is pair["upstream"]:
+                continue
             try:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -277,19 +285,37 @@ class Proxy:
             while data not in self._held[direction]:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimedOut("proxy: %r not held going %s within %g s" % (data, direction, timeout))
+                    raise TimedOut(
+                        "proxy: %r not held going %s within %g s" % (data, direction, timeout)
+                    )
                 self._cond.wait(min(left, 0.5))
 
-    def cut(self):
+    @staticmethod
+    def _close(s):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        s.close()
+
+    def cut(self, keep_server_side=False):
         with self._cond:
             self._open = False
-            for s in self._sockets:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
-            self._sockets = []
+            for pair in self._pairs:
+                pair["keep_upstream"] = keep_server_side
+                self._close(pair["client"])
+                if keep_server_side:
+                    self._kept.append(pair["upstream"])
+                else:
+                    self._close(pair["upstream"])
+            self._pairs = []
+
+    def release(self):
+        """Closes the server sides that cut(keep_server_side=True) kept open."""
+        with self._cond:
+            for s in self._kept:
+                self._close(s)
+            self._kept = []
 
     def restore(self):
         with self._cond:
@@ -300,6 +326,7 @@ class Proxy:
     def stop(self):
         self._stopped = True
         self.cut()
+        self.release()
         self.listener.close()
 
 

@@ -216,3 +216,32 @@ def test_rejoining_a_room_prints_nothing_twice(lang, processes, server_binary, c
     check_rising(me, room)
     finish(me, peer)
     assert stop_server(server) == 0, server.describe()
+
+
+def test_name_still_held_by_the_lost_stream_is_retried(
+    lang, processes, proxies, server_binary, client_commands
+):
+    # The client's side of the connection goes, the server's stays: the
+    # server still has the old stream, so reconnecting is refused with
+    # ALREADY_EXISTS until it lets go. That is retried, not fatal.
+    server, address = start_server(processes, server_binary)
+    proxy = proxies(address)
+    room, name = "lingering-" + lang, "alice-" + lang
+    me = start(processes, client_commands, lang, proxy.address, name, room)
+    peer = start(processes, client_commands, "go", address, "bob-" + lang, room)
+    wait_joined(me, name)
+    wait_joined(peer, "bob-" + lang)
+    proxy.cut(keep_server_side=True)
+    wait_stderr(me, "connection lost")
+    me.send("typed while the old stream lingered")
+    proxy.restore()
+    wait_stderr(me, "in use")
+    assert me.popen.poll() is None, me.describe()
+    proxy.release()
+    wait_text(peer, "%s left #%s (connection lost)" % (name, room))
+    wait_text(peer, "typed while the old stream lingered", RECONNECT_WAIT_S)
+    wait_text(me, "typed while the old stream lingered")
+    assert chat_texts(peer, room) == ["typed while the old stream lingered"], peer.describe()
+    assert chat_texts(me, room) == ["typed while the old stream lingered"], me.describe()
+    finish(me, peer)
+    assert stop_server(server) == 0, server.describe()
