@@ -340,6 +340,7 @@ class Session:
         self.send_waiting()
 
     def on_done(self, code, details):
+        self.requests.close()  # lets gRPC's thread reading it finish
         self.call = None
         self.requests = None
         detail = describe(code, details)
