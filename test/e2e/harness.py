@@ -2,8 +2,10 @@
 
 Every wait is bounded; every process started here is stopped by its PID.
 """
+import itertools
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -159,6 +161,7 @@ class Proxy:
         self._lock = threading.Lock()
         self._open = True
         self._stopped = False
+        self.refused = 0  # connections turned away while cut: the client's attempts
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -169,6 +172,7 @@ class Proxy:
                 return
             with self._lock:
                 if not self._open:
+                    self.refused += 1
                     client.close()
                     continue
                 try:
@@ -216,3 +220,93 @@ class Proxy:
         self._stopped = True
         self.cut()
         self.listener.close()
+
+
+class TmuxPane:
+    """A program in a pane of a private tmux server (its own socket, no
+    configuration file): keys in with send-keys, the screen back with
+    capture-pane. Stopping it kills that tmux server and nothing else."""
+
+    LOCALE_VARS = ("LANG", "LC_ALL", "LC_CTYPE", "LANGUAGE")
+    _ids = itertools.count()
+
+    def __init__(self, command, width=100, height=20, locale=None, name="chat"):
+        """command: a shell command line. locale: None keeps the caller's
+        locale variables; a dict replaces all of them (an empty dict: none set)."""
+        self.socket = f"chat-e2e-{os.getpid()}-{next(TmuxPane._ids)}"
+        self.target = name
+        # CI may run without a terminal (no TERM): tmux needs one to start.
+        self.env = dict(os.environ, TERM=os.environ.get("TERM") or "xterm")
+        if locale is not None:
+            prefix = ["env"] + [f"-u {v}" for v in self.LOCALE_VARS]
+            prefix += [f"{k}={shlex.quote(v)}" for k, v in locale.items()]
+            command = " ".join(prefix) + " sh -c " + shlex.quote(command)
+        self.tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command)
+
+    def tmux(self, *args, input=None):
+        return subprocess.run(["tmux", "-L", self.socket, "-f", os.devnull, *args],
+                              capture_output=True, text=True, timeout=10, check=True,
+                              env=self.env, input=input).stdout
+
+    def stop(self):
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True,
+                       timeout=10, env=self.env)
+
+    def screen(self):
+        """The visible rows, trailing spaces stripped (empty rows kept)."""
+        return [l.rstrip() for l in self.tmux("capture-pane", "-p", "-t", self.target).splitlines()]
+
+    def scrollback(self):
+        """The rows scrolled off the top and the visible ones, as screen()."""
+        out = self.tmux("capture-pane", "-p", "-t", self.target, "-S", "-")
+        return [l.rstrip() for l in out.splitlines()]
+
+    def clear_history(self):
+        self.tmux("clear-history", "-t", self.target)
+
+    def cursor(self):
+        x, y = self.tmux("display", "-p", "-t", self.target, "#{cursor_x} #{cursor_y}").split()
+        return int(x), int(y)
+
+    def type(self, text, pause=0.01):
+        """Key by key (one code point each) with a human pause between."""
+        for ch in text:
+            self.tmux("send-keys", "-t", self.target, "-l", ch)
+            time.sleep(pause)
+
+    def send_literal(self, text):
+        """The whole text as one write to the pane, as a fast typist or a paste."""
+        self.tmux("send-keys", "-t", self.target, "-l", text)
+
+    def key(self, *names):
+        for name in names:
+            self.tmux("send-keys", "-t", self.target, name)
+
+    def paste(self, text):
+        """A terminal paste: tmux turns each newline into Enter (CR)."""
+        self.tmux("load-buffer", "-b", "e2e", "-", input=text)
+        self.tmux("paste-buffer", "-d", "-b", "e2e", "-t", self.target)
+
+    def resize(self, width=None, height=None):
+        args = ["resize-window", "-t", self.target]
+        if width:
+            args += ["-x", str(width)]
+        if height:
+            args += ["-y", str(height)]
+        self.tmux(*args)
+
+    def width(self):
+        return int(self.tmux("display", "-p", "-t", self.target, "#{pane_width}").strip())
+
+
+def installed_locales():
+    """`locale -a`, normalised as glibc compares names: en_US.UTF-8 -> en_us.utf8."""
+    try:
+        out = subprocess.run(["locale", "-a"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    return {l.strip().lower().replace("-", "") for l in out.splitlines() if l.strip()}
+
+
+def has_locale(name):
+    return name.lower().replace("-", "") in installed_locales()
