@@ -10,7 +10,7 @@ draws it, which for some emoji sequences differs from the bytes.
 import re
 import shlex
 import shutil
-import time
+import subprocess
 import unicodedata
 import unittest
 
@@ -104,7 +104,10 @@ class InteractiveClientTest(unittest.TestCase):
     # --- reading the screen ---------------------------------------------------------
 
     def screen(self):
-        return self.pane.screen()
+        try:
+            return self.pane.screen()
+        except subprocess.CalledProcessError:  # the client exited and took the session along
+            return ["(no screen: the tmux session has ended, the client exited)"]
 
     def wait_screen(self, predicate, timeout=TIMEOUT, interval=0.02):
         return wait_until(lambda: predicate(self.screen()), timeout, interval)
@@ -267,8 +270,8 @@ class InteractiveClientTest(unittest.TestCase):
         self.assertEqual(self.sent_by_tina(pete), [WRAPPED_LINE])
 
     def test_start_up_leaves_no_prompt_behind(self):
-        """Nothing of the [connecting] prompt stays, on screen or in the
-        scrollback (a terminal that re-wraps on resize brings it back)."""
+        # Nothing of the [connecting] prompt stays, on screen or in the
+        # scrollback (a terminal that re-wraps on resize brings it back).
         pane = self.start(width=60)
         self.connected()
         pete = self.peer()
@@ -314,7 +317,7 @@ class InteractiveClientTest(unittest.TestCase):
 
     def test_ctrl_c_clears_a_line_and_leaves_on_an_empty_one(self):
         pete = self.peer()
-        pane = self.start()
+        pane = self.start(wrap_shell=True)
         self.connected()
         pane.type("to be cleared")
         self.assertTrue(self.wait_screen(lambda s: self.last_line(s) == PROMPT + "to be cleared"))
@@ -328,6 +331,8 @@ class InteractiveClientTest(unittest.TestCase):
         self.assertTrue(self.wait_screen(lambda s: self.last_line(s) == PROMPT.rstrip()))
         pane.key("C-c")
         self.assertTrue(pete.wait_for_text("tina left #lobby", TIMEOUT), pete.out.snapshot())
+        self.assertTrue(self.on_screen("SHELL-BACK"), self.screen())
+        self.assertIn("SHELL-BACK rc=0", self.screen())
         self.assertEqual(self.sent_by_tina(pete), ["after ctrl-c"])
 
     def test_pasted_lines_are_paced_not_refused(self):

@@ -271,12 +271,12 @@ class TmuxPane:
     def type(self, text, pause=0.01):
         """Key by key (one code point each) with a human pause between."""
         for ch in text:
-            self.tmux("send-keys", "-t", self.target, "-l", ch)
+            self.tmux("send-keys", "-t", self.target, "-l", "--", ch)
             time.sleep(pause)
 
     def send_literal(self, text):
         """The whole text as one write to the pane, as a fast typist or a paste."""
-        self.tmux("send-keys", "-t", self.target, "-l", text)
+        self.tmux("send-keys", "-t", self.target, "-l", "--", text)
 
     def key(self, *names):
         for name in names:
