@@ -235,6 +235,9 @@ class TmuxPane:
         locale variables; a dict replaces all of them (an empty dict: none set)."""
         self.socket = f"chat-e2e-{os.getpid()}-{next(TmuxPane._ids)}"
         self.target = name
+        # where tmux puts a -L socket (tmux 3.3 leaves the file behind: stop() removes it)
+        self.socket_path = os.path.join(os.environ.get("TMUX_TMPDIR") or "/tmp",
+                                        f"tmux-{os.getuid()}", self.socket)
         # CI may run without a terminal (no TERM): tmux needs one to start.
         self.env = dict(os.environ, TERM=os.environ.get("TERM") or "xterm")
         if locale is not None:
@@ -251,6 +254,10 @@ class TmuxPane:
     def stop(self):
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True,
                        timeout=10, env=self.env)
+        try:
+            os.unlink(self.socket_path)
+        except OSError:
+            pass
 
     def screen(self):
         """The visible rows, trailing spaces stripped (empty rows kept)."""
