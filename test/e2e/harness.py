@@ -244,7 +244,17 @@ class TmuxPane:
             prefix = ["env"] + [f"-u {v}" for v in self.LOCALE_VARS]
             prefix += [f"{k}={shlex.quote(v)}" for k, v in locale.items()]
             command = " ".join(prefix) + " sh -c " + shlex.quote(command)
-        self.tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command)
+        session = ["new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command]
+        try:
+            # tmux 3.3 moves the screen into its scrollback when a program erases
+            # it from the top left (the client's first prompt does); terminals
+            # do not, so neither does this tmux.
+            self.tmux("start-server", ";", "set-option", "-wg", "scroll-on-clear", "off", ";",
+                      *session)
+        except subprocess.CalledProcessError as e:
+            if "scroll-on-clear" not in e.stderr:
+                raise
+            self.tmux(*session)  # an older tmux, without the option
 
     def tmux(self, *args, input=None):
         return subprocess.run(["tmux", "-L", self.socket, "-f", os.devnull, *args],
