@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "client/resume_rules.h"
 #include "common/command.h"
 #include "common/protocol_keys.h"
 #include "common/text_rules.h"
@@ -56,13 +57,11 @@ bool IsFatal(grpc::StatusCode code, bool ever_ready) {
 }
 
 bool IsTracked(const std::string& line) {
-  const CommandKind kind = ParseCommand(line).kind;
-  return kind == CommandKind::kSay || kind == CommandKind::kMe || kind == CommandKind::kMsg;
+  const LineKind kind = ClassifyLine(line);
+  return kind == LineKind::kRoom || kind == LineKind::kPrivate;
 }
 
-bool IsBlank(std::string_view line) {
-  return line.find_first_not_of(" \t") == std::string_view::npos;
-}
+bool IsBlank(std::string_view line) { return ClassifyLine(line) == LineKind::kBlank; }
 
 bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && NameKey(text.substr(0, prefix.size())) == NameKey(prefix);
@@ -157,21 +156,12 @@ void Session::OnMessage(ChatMessage message) {
     for (ChatMessage& inner : *message.mutable_batch()) OnMessage(std::move(inner));
     return;
   }
-  if (message.kind() == GAP) {
-    positions_[message.room()] = {message.epoch(), message.seq()};
-  } else if (message.seq() > 0 && !message.room().empty()) {
-    RoomPosition& position = positions_[message.room()];
-    if (message.epoch() != position.epoch) position = {message.epoch(), 0};  // a new life
-    if (message.seq() <= position.seq) return;  // seen before this reconnection
-    position.seq = message.seq();
-  }
+  if (!AdvancePosition(positions_, message)) return;
   // Our own echo acknowledges a line; an ERROR carrying its id refused it.
   // Either way it is settled and never re-sent.
-  if (!message.client_msg_id().empty() &&
-      (SameName(message.user(), name_) || message.kind() == ERROR)) {
-    const auto it = std::find_if(unacked_.begin(), unacked_.end(), [&](const PendingLine& p) {
-      return p.id == message.client_msg_id();
-    });
+  if (const auto settled = SettledId(name_, message)) {
+    const auto it = std::find_if(unacked_.begin(), unacked_.end(),
+                                 [&](const PendingLine& p) { return p.id == *settled; });
     if (it != unacked_.end()) {
       const std::string line = it->message.message();
       unacked_.erase(it);
@@ -268,7 +258,7 @@ void Session::SendWaiting() {
     if (track) {
       message.set_client_msg_id(NextMessageId());
       unacked_.push_back({message.client_msg_id(), message,
-                          ParseCommand(message.message()).kind == CommandKind::kMsg});
+                          ClassifyLine(message.message()) == LineKind::kPrivate});
     }
     if (!stream_->Send(message)) {
       // The stream is going away; OnDone will follow. Send it on the next one.

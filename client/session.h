@@ -15,6 +15,7 @@
 #include "client/chat_output.h"
 #include "client/chat_stream.h"
 #include "client/inbox.h"
+#include "client/resume_rules.h"
 #include "common/token_bucket.h"
 
 namespace chat {
@@ -116,13 +117,7 @@ class Session {
   bool input_ended_ = false;
   std::string name_;
   std::string room_;
-  // Where we are in each room's log: the last sequence number shown, within
-  // the epoch it belongs to.
-  struct RoomPosition {
-    std::uint64_t epoch = 0;
-    std::uint64_t seq = 0;
-  };
-  std::map<std::string, RoomPosition> positions_;
+  RoomPositions positions_;          // where we are in each room's log
   std::deque<Outgoing> outbox_;      // not sent yet: disconnected, or paced
   std::deque<PendingLine> unacked_;  // sent, no echo yet
 
