@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -241,9 +242,13 @@ void LineEditor::OnResize() {
     columns_ = columns;
     return;
   }
-  // The terminal has re-wrapped the input to its new width; find its first
-  // row under that width, erase from there and draw it afresh.
-  EraseInput(CursorRow(columns));
+  // Where the input now starts depends on the terminal: tmux re-wraps rows
+  // that wrapped by themselves to the new width, but keeps rows libedit ended
+  // by moving the cursor (as it does while redrawing) as they were. Erasing
+  // from the higher of the two leaves no stale copy of the input; on a
+  // terminal that re-wrapped it all, a few rows of output above the input
+  // are blanked too.
+  EraseInput(std::max(CursorRow(columns_), CursorRow(columns)));
   columns_ = columns;
   rl_resize_terminal();
   Redraw();
