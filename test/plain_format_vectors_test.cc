@@ -1,16 +1,13 @@
 // The C++ client against the plain-format test vectors shared with the Go
 // and Python clients (interop/testdata/plain_format.json): all three must
 // print exactly the same lines.
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "client/message_format.h"
 #include "common/terminal_text.h"
+#include "test/support/json_vectors.h"
 
 namespace chat {
 namespace {
@@ -18,15 +15,7 @@ namespace {
 using google::protobuf::Struct;
 using google::protobuf::Value;
 
-Struct LoadVectors() {
-  std::ifstream file(CHAT_PLAIN_FORMAT_VECTORS);
-  std::stringstream text;
-  text << file.rdbuf();
-  Struct vectors;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &vectors).ok())
-      << "cannot read " << CHAT_PLAIN_FORMAT_VECTORS;
-  return vectors;
-}
+Struct LoadVectors() { return testing::LoadJsonVectors(CHAT_PLAIN_FORMAT_VECTORS); }
 
 std::string FromHex(const std::string& hex) {
   std::string bytes;
@@ -64,11 +53,9 @@ TEST(PlainFormatVectors, LinesMatchTheOtherClients) {
     }
     if (!exact) continue;
     ++checked;
-    std::string json;
-    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(fields.at("message"), &json).ok());
-    ChatMessage message;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &message).ok()) << json;
-    EXPECT_EQ(FormatPlainLine(message), fields.at("line").string_value()) << json;
+    const ChatMessage message = testing::ChatMessageOf(fields.at("message"));
+    EXPECT_EQ(FormatPlainLine(message), fields.at("line").string_value())
+        << message.ShortDebugString();
   }
   EXPECT_GT(checked, 5);
 }

@@ -1,15 +1,12 @@
 // The C++ client's reconnection rules against the vectors shared with the Go
 // and Python clients (interop/testdata/resume.json): all three must resume,
 // de-duplicate and re-send alike.
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "client/resume_rules.h"
+#include "test/support/json_vectors.h"
 
 namespace chat {
 namespace {
@@ -17,23 +14,9 @@ namespace {
 using google::protobuf::Struct;
 using google::protobuf::Value;
 
-Struct LoadVectors() {
-  std::ifstream file(CHAT_RESUME_VECTORS);
-  std::stringstream text;
-  text << file.rdbuf();
-  Struct vectors;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &vectors).ok())
-      << "cannot read " << CHAT_RESUME_VECTORS;
-  return vectors;
-}
+using testing::ChatMessageOf;
 
-ChatMessage MessageOf(const Value& value) {
-  std::string json;
-  EXPECT_TRUE(google::protobuf::util::MessageToJsonString(value, &json).ok());
-  ChatMessage message;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &message).ok()) << json;
-  return message;
-}
+Struct LoadVectors() { return testing::LoadJsonVectors(CHAT_RESUME_VECTORS); }
 
 RoomPositions PositionsOf(const Value& value) {
   RoomPositions positions;
@@ -61,7 +44,7 @@ TEST(ResumeVectors, PositionsMatchTheOtherClients) {
     const auto& fields = entry.struct_value().fields();
     const std::string about = fields.at("about").string_value();
     RoomPositions positions = PositionsOf(fields.at("before"));
-    EXPECT_EQ(AdvancePosition(positions, MessageOf(fields.at("message"))),
+    EXPECT_EQ(AdvancePosition(positions, ChatMessageOf(fields.at("message"))),
               fields.at("show").bool_value())
         << about;
     EXPECT_EQ(Describe(positions), Describe(PositionsOf(fields.at("after")))) << about;
@@ -93,7 +76,7 @@ TEST(ResumeVectors, SettlingMatchesTheOtherClients) {
   for (const Value& entry : cases) {
     const auto& fields = entry.struct_value().fields();
     const auto settled =
-        SettledId(fields.at("name").string_value(), MessageOf(fields.at("message")));
+        SettledId(fields.at("name").string_value(), ChatMessageOf(fields.at("message")));
     const Value& expected = fields.at("settles");
     if (expected.has_null_value()) {
       EXPECT_FALSE(settled) << fields.at("about").string_value();
