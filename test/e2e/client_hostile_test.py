@@ -1,0 +1,5 @@
+"""Placeholder: being written (issue 11)."""
+import unittest
+
+if __name__ == "__main__":
+    unittest.main()
