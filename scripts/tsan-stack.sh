@@ -26,8 +26,10 @@ if [[ -f "$stamp" ]]; then
 fi
 
 "$root/scripts/setup/apt.sh"
-if ! command -v dpkg-source >/dev/null; then
-  apt-get install -y -q dpkg-dev
+# dpkg-source unpacks the source packages; gRPC's code generator (which its
+# reflection library needs) links libprotoc.
+if ! command -v dpkg-source >/dev/null || ! dpkg-query -W -f='${Status}' libprotoc-dev 2>/dev/null | grep -q "ok installed"; then
+  apt-get install -y -q dpkg-dev libprotoc-dev
 fi
 
 # Debian's source packages: deb-src is enabled only for the download and the
@@ -67,7 +69,8 @@ cmake --build "$stack_dir/abseil-build" -j "$jobs"
 cmake --install "$stack_dir/abseil-build" >/dev/null
 abseil_done=$(date +%s)
 
-# Only the C++ libraries: tests and the other languages' plugins are off; the
+# The C++ libraries and the C++ code generator its own protos need: tests and
+# the other languages' plugins are off; the
 # other dependencies (protobuf, c-ares, re2, OpenSSL, zlib) stay Debian's.
 cmake -S "$src_dir/grpc" -B "$stack_dir/grpc-build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -83,7 +86,7 @@ cmake -S "$src_dir/grpc" -B "$stack_dir/grpc-build" -G Ninja \
   -DgRPC_BUILD_GRPC_CSHARP_PLUGIN=OFF -DgRPC_BUILD_GRPC_NODE_PLUGIN=OFF \
   -DgRPC_BUILD_GRPC_OBJECTIVE_C_PLUGIN=OFF -DgRPC_BUILD_GRPC_PHP_PLUGIN=OFF \
   -DgRPC_BUILD_GRPC_PYTHON_PLUGIN=OFF -DgRPC_BUILD_GRPC_RUBY_PLUGIN=OFF \
-  -DgRPC_BUILD_GRPC_CPP_PLUGIN=OFF >/dev/null
+  -DgRPC_BUILD_GRPC_CPP_PLUGIN=ON >/dev/null
 cmake --build "$stack_dir/grpc-build" -j "$jobs"
 cmake --install "$stack_dir/grpc-build" >/dev/null
 grpc_done=$(date +%s)
