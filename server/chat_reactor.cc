@@ -236,7 +236,7 @@ void ChatReactor::OnDone() {
 const grpc::ByteBuffer* ChatReactor::WriteNowOrLingerLocked() {
   // Only streams that take batches ever linger; the others never read the clock.
   if (batching_ && options_.linger != nullptr) {
-    const auto now = WriteLinger::Clock::now();
+    const auto now = options_.linger->Now();
     if (!closing_ && !FullBatchWaitingLocked()) {
       const auto due = options_.linger->HoldUntil(last_write_, now);
       if (due && options_.linger->Hold(this, *due)) {

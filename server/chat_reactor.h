@@ -108,7 +108,8 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   // The linger holds this stream (set by a successful Hold, cleared by
   // Flush). A full batch waiting ends the hold early (see Deliver).
   bool held_ ABSL_GUARDED_BY(mu_) = false;
-  WriteLinger::Clock::time_point last_write_ ABSL_GUARDED_BY(mu_);  // when the last write started
+  // When the last write started (on the linger's clock); min(): never.
+  Clock::time_point last_write_ ABSL_GUARDED_BY(mu_) = Clock::time_point::min();
 
   std::atomic<int> refs_{1};  // gRPC's reference, released in OnDone
 };

@@ -23,6 +23,7 @@ HubOptions MakeHubOptions(const ServerOptions& options) {
   HubOptions hub;
   hub.max_message_bytes = options.max_message_bytes;
   hub.rate_limit = options.rate_limit;
+  hub.clock = options.clock;
   const std::size_t history = options.history;
   // Epochs: random per room and server run, so a restarted server's numbers
   // are never mistaken for the old ones.
@@ -38,8 +39,9 @@ HubOptions MakeHubOptions(const ServerOptions& options) {
 ChatServer::ChatServer(const ServerOptions& options)
     : options_(options),
       hub_(MakeHubOptions(options)),
-      linger_(options.batch_linger.count() > 0 ? std::make_unique<WriteLinger>(options.batch_linger)
-                                               : nullptr),
+      linger_(options.batch_linger.count() > 0
+                  ? std::make_unique<WriteLinger>(options.batch_linger, options.clock)
+                  : nullptr),
       service_(hub_, ChatReactor::Options{options.queue_limit, linger_.get()}) {}
 
 ChatServer::~ChatServer() {
@@ -75,8 +77,8 @@ void ChatServer::Shutdown(std::chrono::milliseconds grace) {
   hub_.Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() + grace);
   server_->Wait();
-  // Every stream is done; the linger thread may still hold references to
-  // some (their writes were due after the end): let go of them.
+  // Every stream is done; the linger may still hold references to some
+  // (their writes were due after the end): let go of them.
   if (linger_) linger_->Stop();
   server_.reset();
 }

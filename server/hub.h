@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/mutex.h"
 #include "common/token_bucket.h"
 #include "server/room_log.h"
@@ -22,10 +23,11 @@ namespace chat {
 
 struct HubOptions {
   std::size_t max_message_bytes = 2048;
-  // Lines (messages and commands) one user may send per second, with twice
-  // that as a burst; 0 turns flood control off.
+  // Lines (messages and commands) one user may send per second, with a
+  // burst of FloodBurst(rate_limit); 0 turns flood control off.
   double rate_limit = 0;
-  RoomLogFactory make_room_log;  // one log per room, made on first join
+  RoomLogFactory make_room_log;        // one log per room, made on first join
+  const Clock* clock = SteadyClock();  // flood control's time; outlives the hub
 };
 
 struct JoinRequest {

@@ -29,7 +29,7 @@ void Hub::ReceiveLocked(Subscriber* subscriber, std::string_view text,
       CheckChatText(client_msg_id, kMaxClientMsgIdLength)) {
     NoticeLocked(member, ERROR,
                  "not sent: client_msg_id must be at most 64 bytes of printable UTF-8");
-  } else if (!member.flood_control.TryTake(TokenBucket::Clock::now())) {
+  } else if (!member.flood_control.TryTake(options_.clock->Now())) {
     NoticeLocked(member, ERROR,
                  "not sent: slow down, at most " +
                      std::to_string(static_cast<int>(options_.rate_limit)) + " lines per second",

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <string>
 
+#include "server/grpc_clock.h"
+
 namespace chat {
 
 struct ServerOptions {
@@ -11,12 +13,17 @@ struct ServerOptions {
   std::size_t history = 200;               // messages kept per room
   std::size_t max_message_bytes = 2048;    // longest chat text accepted
   std::size_t queue_limit = 1024;          // messages waiting per client before it is cut off
-  double rate_limit = 20;  // lines per second per client (burst: twice that); 0 = off
+  // Lines per second per client, with a burst of FloodBurst(rate_limit):
+  // twice that, and at least 10 lines. 0 = off.
+  double rate_limit = 20;
   // How long a stream that takes batch frames waits after a write before the
   // next one, so that what arrives meanwhile leaves in one frame; 0 = off.
   // 1 ms: busy streams leave in far fewer writes (4.7x the throughput flat
   // out, docs/benchmarks.md) for at most 2 ms more latency; quiet ones never wait.
   std::chrono::microseconds batch_linger{1000};
+  // The time flood control and the linger run on; tests pass a manual clock.
+  // Outlives the server.
+  const AlarmClock* clock = GrpcClock();
 };
 
 }  // namespace chat

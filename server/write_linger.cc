@@ -2,12 +2,13 @@
 
 namespace chat {
 
-WriteLinger::WriteLinger(std::chrono::microseconds linger) : linger_(linger), early_(linger / 4) {}
+WriteLinger::WriteLinger(std::chrono::microseconds linger, const AlarmClock* clock)
+    : linger_(linger), early_(linger / 4), clock_(clock) {}
 
 WriteLinger::~WriteLinger() { Stop(); }
 
-std::optional<WriteLinger::Clock::time_point> WriteLinger::HoldUntil(Clock::time_point last_write,
-                                                                     Clock::time_point now) const {
+std::optional<Clock::time_point> WriteLinger::HoldUntil(Clock::time_point last_write,
+                                                        Clock::time_point now) const {
   const Clock::time_point due = last_write + linger_;
   // Held only when the alarm would not serve it at once: it serves entries
   // up to early_ before they are due. (So an alarm is never set in the past.)
@@ -24,8 +25,8 @@ bool WriteLinger::Hold(Subscriber* subscriber, Clock::time_point due) {
   if (!armed_) {
     ArmLocked(due);
   } else if (due + early_ < armed_for_ && armed_for_ != Clock::time_point::min()) {
-    // Due well before the alarm: cancel it; its callback (on gRPC's executor,
-    // never on this thread) serves what is due and sets it for the earliest.
+    // Due well before the alarm: cancel it; its callback (never on this
+    // thread) serves what is due and sets it for the earliest.
     armed_for_ = Clock::time_point::min();
     alarm_->Cancel();
   }
@@ -37,13 +38,13 @@ void WriteLinger::TakeDueLocked(Clock::time_point serve_until, std::vector<Entry
     out.push_back(waiting_.top());
     waiting_.pop();
   }
-  earliest_due_.store(waiting_.empty() ? std::numeric_limits<Clock::rep>::max()
+  earliest_due_.store(waiting_.empty() ? std::numeric_limits<Clock::duration::rep>::max()
                                        : waiting_.top().due.time_since_epoch().count(),
                       std::memory_order_relaxed);
 }
 
 void WriteLinger::FlushDue() {
-  const Clock::time_point serve_until = Clock::now() + early_;
+  const Clock::time_point serve_until = clock_->Now() + early_;
   if (serve_until.time_since_epoch().count() < earliest_due_.load(std::memory_order_relaxed)) {
     return;  // nothing due; a stale value only delays a stream to the alarm
   }
@@ -58,22 +59,18 @@ void WriteLinger::FlushDue() {
 void WriteLinger::ArmLocked(Clock::time_point due) {
   armed_ = true;
   armed_for_ = due;
-  // A fresh alarm each time: the previous one has fired (gRPC keeps it alive
-  // until its callback, which may be the caller, returns).
-  alarm_ = std::make_unique<grpc::Alarm>();
+  // A fresh alarm each time: the previous one has fired (its callback, which
+  // may be the caller, is not cut short by destroying it).
   // At `due` itself: reactions serve streams from a quarter of the linger
   // earlier, so under load the alarm mostly finds nothing left to do.
-  // grpc::Alarm takes system_clock deadlines; the wait is what matters.
-  const auto wait =
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(due - Clock::now());
-  alarm_->Set(std::chrono::system_clock::now() + wait, [this](bool) { OnAlarm(); });
+  alarm_ = clock_->SetAlarm(due, [this](bool) { OnAlarm(); });
 }
 
 void WriteLinger::OnAlarm() {
   std::vector<Entry> due_now;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    TakeDueLocked(Clock::now() + early_, due_now);
+    TakeDueLocked(clock_->Now() + early_, due_now);
   }
   // Unlocked: Flush starts writes (system calls), and Hold must not wait on them.
   FlushAll(due_now);
@@ -87,7 +84,7 @@ void WriteLinger::OnAlarm() {
 }
 
 void WriteLinger::Stop() {
-  grpc::Alarm* armed = nullptr;
+  AlarmClock::Alarm* armed = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;

@@ -1,11 +1,8 @@
 #pragma once
 
-#include <grpcpp/alarm.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -13,6 +10,7 @@
 #include <queue>
 #include <vector>
 
+#include "common/clock.h"
 #include "server/subscriber.h"
 
 namespace chat {
@@ -33,14 +31,17 @@ namespace chat {
 // waking another thread; a write started from any other thread costs a
 // wake-up and a context switch per write (measured: with a thread of our own,
 // or a gRPC alarm, doing the flushing, that ate most of the gain). For quiet
-// moments, a gRPC callback alarm is set for the earliest held stream as a
-// safety net; a stream held for earlier than the alarm is set for cancels it,
-// and the cancelled alarm's callback sets it again for the earliest.
+// moments, an alarm (a gRPC callback alarm, in production) is set for the
+// earliest held stream as a safety net; a stream held for earlier than the
+// alarm is set for cancels it, and the cancelled alarm's callback sets it
+// again for the earliest.
+//
+// Time: all of it comes from `clock` (GrpcClock() in production; tests pass
+// a manual clock and move it themselves).
 class WriteLinger {
  public:
-  using Clock = std::chrono::steady_clock;
-
-  explicit WriteLinger(std::chrono::microseconds linger);
+  // `clock` outlives the linger.
+  WriteLinger(std::chrono::microseconds linger, const AlarmClock* clock);
   ~WriteLinger();  // Stop()
   WriteLinger(const WriteLinger&) = delete;
   WriteLinger& operator=(const WriteLinger&) = delete;
@@ -49,6 +50,9 @@ class WriteLinger {
   // next one: nullopt for "now", else the time to hand to Hold.
   std::optional<Clock::time_point> HoldUntil(Clock::time_point last_write,
                                              Clock::time_point now) const;
+
+  // The time on the linger's clock (for its callers' last_write and now).
+  Clock::time_point Now() const { return clock_->Now(); }
 
   // Takes a reference on `subscriber` and, at `due` (or a little before, see
   // the class comment), calls its Flush() and then Unref(). Returns false,
@@ -80,20 +84,21 @@ class WriteLinger {
 
   const std::chrono::microseconds linger_;
   const std::chrono::microseconds early_;  // linger_ / 4: see the class comment
+  const AlarmClock* const clock_;
 
   // std::mutex rather than chat::Mutex: the condition variable needs it.
   std::mutex mu_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> waiting_;  // guarded by mu_
   // The alarm in use; replaced (under mu_) only by ArmLocked, when the
   // previous one has fired and is no longer armed.
-  std::unique_ptr<grpc::Alarm> alarm_;  // guarded by mu_
-  bool armed_ = false;                  // guarded by mu_: set, and its callback not finished
+  std::unique_ptr<AlarmClock::Alarm> alarm_;  // guarded by mu_
+  bool armed_ = false;                        // guarded by mu_: set, and its callback not finished
   // When the armed alarm fires; min() once it was cancelled to be set earlier.
   Clock::time_point armed_for_;  // guarded by mu_
   bool stopping_ = false;        // guarded by mu_
   // The earliest due time held (Clock ticks; max when none), written under
   // mu_ and read without it by FlushDue's fast path.
-  std::atomic<Clock::rep> earliest_due_{std::numeric_limits<Clock::rep>::max()};
+  std::atomic<Clock::duration::rep> earliest_due_{std::numeric_limits<Clock::duration::rep>::max()};
   std::condition_variable disarmed_;  // signalled (with mu_) when armed_ turns false
 };
 

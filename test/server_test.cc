@@ -312,65 +312,112 @@ TEST_F(ServerTest, BatchingClientGetsABacklogInFewerFramesInOrder) {
   EXPECT_EQ(alice->batch_frames(), 0) << "a client that did not ask got a batch";
 }
 
-class LingerTest : public ServerTest {
- protected:
-  // A linger far longer than the test takes to send its lines, so that they
-  // arrive while the batching stream is held, however slow the machine.
-  LingerTest() : ServerTest(WithLinger(std::chrono::seconds(2))) {}
+// The manual clock a fixture's server runs on (flood control and linger):
+// time moves only when the test advances it. A base listed before
+// ServerTest, so the clock is made before the server and outlives it.
+struct ManualTime {
+  ManualClock clock_;
 };
 
-TEST_F(LingerTest, LinesThatArriveTogetherLeaveInOneFrameForBatchClientsOnly) {
+class LingerTest : protected ManualTime, public ServerTest {
+ protected:
+  // The linger is on the manual clock: a held stream stays held, however
+  // slow the machine, until the test advances the clock.
+  static constexpr std::chrono::microseconds kLinger = std::chrono::seconds(1);
+  explicit LingerTest(std::size_t queue_limit = ServerOptions{}.queue_limit)
+      : ServerTest(OnClock(WithLinger(kLinger, queue_limit), &clock_)) {}
+  static ServerOptions OnClock(ServerOptions options, const AlarmClock* clock) {
+    options.clock = clock;
+    return options;
+  }
+};
+
+TEST_F(LingerTest, LinesThatArriveWhileHeldLeaveInOneFrameWhenTheLingerEndsForBatchClientsOnly) {
   auto alice = Join("alice", "linger");
-  auto batched = BatchingClient("bulk", "linger");
+  auto bulk = BatchingClient("bulk", "linger");
   ASSERT_TRUE(alice->WaitForText("bulk joined #linger"));
-  ASSERT_TRUE(batched->WaitForText("bulk joined #linger"));  // bulk just wrote: it is held now
-  const int frames_before = batched->frames();
+  ASSERT_TRUE(bulk->WaitForText("bulk joined #linger"));  // bulk just wrote: held from here
+  const int frames_before = bulk->frames();
+  const int batches_before = bulk->batch_frames();
   constexpr int kMessages = 20;
   for (int i = 0; i < kMessages; ++i) alice->Send("l" + std::to_string(i));
   // Alice takes no batches: each line reaches her at once, one frame each.
+  // Once she has the last, every line is queued for bulk too.
   ASSERT_TRUE(alice->WaitForCount(CHAT, kMessages));
   EXPECT_EQ(alice->batch_frames(), 0);
-  // Bulk gets every line, in order, packed into one frame once the linger is
-  // over (two if the linger ran out just as the lines came in).
-  ASSERT_TRUE(batched->WaitForCount(CHAT, kMessages));
-  const auto chats = batched->ReceivedOfKind(CHAT);
+  ASSERT_TRUE(clock_.WaitForArmedAlarms(1)) << "bulk is not held";
+  EXPECT_EQ(bulk->ReceivedOfKind(CHAT).size(), 0u) << "written before the linger was over";
+
+  clock_.Advance(kLinger);
+  // Every line, in order, in one frame.
+  ASSERT_TRUE(bulk->WaitForCount(CHAT, kMessages));
+  const auto chats = bulk->ReceivedOfKind(CHAT);
   for (int i = 0; i < kMessages; ++i) EXPECT_EQ(chats[i].message(), "l" + std::to_string(i));
-  EXPECT_LE(batched->frames() - frames_before, 2) << "the held lines did not leave together";
+  EXPECT_EQ(bulk->frames() - frames_before, 1) << "the held lines did not leave together";
+  EXPECT_EQ(bulk->batch_frames() - batches_before, 1);
+}
+
+TEST_F(LingerTest, ABatchingStreamQuietForALingerGetsItsNextMessageAtOnce) {
+  auto alice = Join("alice", "linger");
+  auto bulk = BatchingClient("bulk", "linger");
+  ASSERT_TRUE(alice->WaitForText("bulk joined #linger"));
+  ASSERT_TRUE(bulk->WaitForText("bulk joined #linger"));  // bulk's last write
+  clock_.Advance(kLinger);                                // quiet for a whole linger
+  alice->Send("at once");
+  // The clock does not move again: only a stream that is not held gets it.
+  EXPECT_TRUE(bulk->WaitForText("at once")) << "held although quiet for a whole linger";
 }
 
 TEST_F(LingerTest, HeldStreamsStillGetTheShutdownNoticeAndStatus) {
   auto alice = Join("alice", "linger");
-  auto batched = BatchingClient("bulk", "linger");
-  ASSERT_TRUE(batched->WaitForText("bulk joined #linger"));
+  auto bulk = BatchingClient("bulk", "linger");
+  ASSERT_TRUE(bulk->WaitForText("bulk joined #linger"));
   alice->Send("last words");
-  ASSERT_TRUE(alice->WaitForText("last words"));  // ordered; held for bulk by the linger
-  server_.server().Shutdown(std::chrono::seconds(5));
-  ASSERT_TRUE(batched->WaitForText("last words"));
-  const auto status = batched->WaitForStatus();
+  ASSERT_TRUE(alice->WaitForText("last words"));  // ordered, and queued for bulk
+  // Held for bulk by the linger (which arms its alarm then). Not before: if
+  // bulk's last write only completes after the shutdown began, bulk is
+  // closing by then, and a closing stream is never held.
+  ASSERT_TRUE(clock_.WaitForArmedAlarms(1));
+  // Shutdown waits (up to its grace) for every stream to finish, and bulk's
+  // can only finish once the linger lets its messages go.
+  std::jthread shutdown([this] { server_.server().Shutdown(std::chrono::seconds(20)); });
+  // Alice is not held: once she has the notice, the hub has told and closed bulk too.
+  ASSERT_TRUE(alice->WaitForText("the server is shutting down"));
+  EXPECT_FALSE(bulk->WaitForText("last words", 0ms)) << "written before the linger was over";
+
+  clock_.Advance(kLinger);
+  EXPECT_TRUE(bulk->WaitForText("last words"));
+  EXPECT_TRUE(bulk->WaitForText("the server is shutting down"));
+  const auto status = bulk->WaitForStatus();
   ASSERT_TRUE(status);
   EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE) << status->error_message();
-  EXPECT_TRUE(batched->WaitForText("the server is shutting down", 0ms));
 }
 
-class LingerBacklogTest : public ServerTest {
+class LingerBacklogTest : public LingerTest {
  protected:
-  // A linger far longer than the test: a stream it held with a full batch
-  // waiting would take 3 s per 128 lines.
   // No queue bound worth the name: this is about waiting, not dropping.
-  LingerBacklogTest() : ServerTest(WithLinger(std::chrono::seconds(3), 100000)) {}
+  LingerBacklogTest() : LingerTest(100000) {}
 };
 
-TEST_F(LingerBacklogTest, AFullBatchIsNotHeldForTheLinger) {
+TEST_F(LingerBacklogTest, FullBatchesLeaveAtOnceAndOnlyTheRestWaitsForTheLinger) {
   auto alice = Join("alice", "backlog");
   auto bulk = BatchingClient("bulk", "backlog");
+  ASSERT_TRUE(alice->WaitForText("bulk joined #backlog"));
   ASSERT_TRUE(bulk->WaitForText("bulk joined #backlog"));  // bulk just wrote: held from here
-  constexpr int kMessages = 600;                           // almost five full batches
+  const int frames_before = bulk->frames();
+  constexpr int kBatch = 128;                 // ChatReactor::kMaxBatchMessages
+  constexpr int kMessages = 4 * kBatch + 88;  // four full batches and some
   for (int i = 0; i < kMessages; ++i) alice->Send("m" + std::to_string(i));
-  ASSERT_TRUE(alice->WaitForCount(CHAT, kMessages));
-  // Released as soon as a batch is full, four full batches leave at once and
-  // only the last 88 lines wait for the linger: about 3 s in all. Held for
-  // the linger with full batches waiting, they would need five lingers (15 s).
-  ASSERT_TRUE(bulk->WaitForCount(CHAT, kMessages, 8s)) << "full batches waited for the linger";
+  ASSERT_TRUE(alice->WaitForCount(CHAT, kMessages));  // every line is queued for bulk too
+  // The clock has not moved: the full batches left without the linger, the rest waits.
+  ASSERT_TRUE(bulk->WaitForCount(CHAT, 4 * kBatch)) << "full batches waited for the linger";
+  EXPECT_EQ(bulk->ReceivedOfKind(CHAT).size(), 4u * kBatch) << "a part batch left early";
+  EXPECT_EQ(bulk->frames() - frames_before, 4);
+  ASSERT_TRUE(clock_.WaitForArmedAlarms(1)) << "the rest is not held";
+
+  clock_.Advance(kLinger);
+  ASSERT_TRUE(bulk->WaitForCount(CHAT, kMessages));
+  EXPECT_EQ(bulk->frames() - frames_before, 5);
   const auto chats = bulk->ReceivedOfKind(CHAT);
   for (int i = 0; i < kMessages; ++i) EXPECT_EQ(chats[i].message(), "m" + std::to_string(i));
 }
@@ -378,17 +425,19 @@ TEST_F(LingerBacklogTest, AFullBatchIsNotHeldForTheLinger) {
 TEST_F(LingerTest, StreamCancelledWhileHeldGoesAwayAndOthersCarryOn) {
   auto alice = Join("alice", "linger");
   {
-    auto batched = BatchingClient("bulk", "linger");
-    ASSERT_TRUE(batched->WaitForText("bulk joined #linger"));
+    auto bulk = BatchingClient("bulk", "linger");
+    ASSERT_TRUE(bulk->WaitForText("bulk joined #linger"));
     alice->Send("held for bulk");
     ASSERT_TRUE(alice->WaitForText("held for bulk"));
+    ASSERT_TRUE(clock_.WaitForArmedAlarms(1)) << "bulk is not held";
   }  // bulk cancels its stream while the linger still holds it
   ASSERT_TRUE(alice->WaitFor(
       [](const ChatMessage& m) { return m.kind() == LEAVE && m.subject() == "bulk"; }));
+  // The linger's time comes when the stream is gone: it flushes nothing and
+  // lets go of it (ASan and TSan builds would catch a use after free).
+  clock_.Advance(kLinger);
   alice->Send("still here");
   EXPECT_TRUE(alice->WaitForText("still here"));
-  // The linger lets go of the finished stream when its time comes (ASan
-  // builds would catch a use after free here); the server shuts down cleanly.
   server_.server().Shutdown(std::chrono::seconds(5));
   EXPECT_TRUE(alice->WaitForStatus());
 }
@@ -398,9 +447,51 @@ class SlowConsumerTest : public ServerTest {
   SlowConsumerTest() : ServerTest(ServerOptions{"", 10, 2048, 256, 0}) {}
 };
 
-class FloodTest : public ServerTest {
+class FloodTest : protected ManualTime, public ServerTest {
  protected:
-  FloodTest() : ServerTest(ServerOptions{"", 10, 2048, 1024, 5}) {}
+  static constexpr double kRate = 5;  // its burst: FloodBurst(5) = 10 lines
+  FloodTest() : ServerTest(FloodOptions(kRate, &clock_)) {}
+  static ServerOptions FloodOptions(double rate, const AlarmClock* clock) {
+    ServerOptions options = Unlimited();
+    options.rate_limit = rate;
+    options.clock = clock;
+    return options;
+  }
+
+  // What the server answered to a run of lines: each line gets its echo
+  // (accepted) or an ERROR (refused), both with the line's client_msg_id.
+  struct Answers {
+    int accepted = 0;
+    int refused = 0;
+    bool operator==(const Answers&) const = default;
+    friend std::ostream& operator<<(std::ostream& out, const Answers& a) {
+      return out << a.accepted << " accepted, " << a.refused << " refused";
+    }
+  };
+  // Sends `count` lines tagged `tag` while the manual clock stands still
+  // (however long they take to arrive, they come at one instant for flood
+  // control) and counts the answers once the last line's is in: a stream's
+  // answers come in the order of its lines, so every earlier one is in too.
+  static Answers SendAtOnce(TestClient& client, const std::string& tag, int count) {
+    std::set<std::string> ids;
+    for (int i = 0; i < count; ++i) {
+      const std::string id = tag + std::to_string(i);
+      ids.insert(id);
+      client.Send("line " + id, id);
+    }
+    const std::string last = tag + std::to_string(count - 1);
+    if (!client.WaitFor([&](const ChatMessage& m) { return m.client_msg_id() == last; })) {
+      ADD_FAILURE() << "no answer to " << last;
+      return {-1, -1};
+    }
+    Answers answers;
+    for (const ChatMessage& m : client.Received()) {
+      if (!ids.contains(m.client_msg_id())) continue;
+      if (m.kind() == CHAT) ++answers.accepted;
+      if (m.kind() == ERROR) ++answers.refused;
+    }
+    return answers;
+  }
 };
 
 TEST_F(FloodTest, TheLimitIsAdvertisedInInitialMetadata) {
@@ -411,19 +502,48 @@ TEST_F(FloodTest, TheLimitIsAdvertisedInInitialMetadata) {
   EXPECT_EQ(metadata.find("chat-rate-burst")->second, "10");  // FloodBurst: at least 10
 }
 
-TEST_F(FloodTest, FlooderGetsErrorsAndOthersAreSpared) {
+TEST_F(FloodTest, FlooderGetsExactlyTheBurstThenOneLinePerOneOverTheRateAndOthersAreSpared) {
   auto alice = Join("alice");
   auto bob = Join("bob");
-  // 100 lines as fast as the stream takes them: even on a slow (sanitizer)
-  // build that is well under the 20 s that 5 lines/s would need.
-  for (int i = 0; i < 100; ++i) alice->Send("spam " + std::to_string(i));
-  ASSERT_TRUE(alice->WaitForCount(ERROR, 50));
-  const auto errors = alice->ReceivedOfKind(ERROR);
-  EXPECT_EQ(errors.front().message(), "not sent: slow down, at most 5 lines per second");
-  // The burst (10 lines) went through; most of the rest did not.
-  ASSERT_TRUE(bob->WaitForText("spam 9"));
-  EXPECT_LT(bob->ReceivedOfKind(CHAT).size(), 50u);
-  EXPECT_GE(bob->ReceivedOfKind(CHAT).size(), 10u);
+  EXPECT_EQ(SendAtOnce(*alice, "a", 11), (Answers{10, 1})) << "the burst is 10 lines";
+  const auto refused =
+      alice->WaitFor([](const ChatMessage& m) { return m.client_msg_id() == "a10"; });
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->kind(), ERROR);
+  EXPECT_EQ(refused->message(), "not sent: slow down, at most 5 lines per second");
+
+  clock_.Advance(100ms);  // half of 1/rate: half a line
+  EXPECT_EQ(SendAtOnce(*alice, "b", 1), (Answers{0, 1})) << "a line came back before 1/rate";
+  clock_.Advance(100ms);  // 1/rate since the burst
+  EXPECT_EQ(SendAtOnce(*alice, "c", 2), (Answers{1, 1})) << "1/rate gives one line, no more";
+  clock_.Advance(400ms);
+  EXPECT_EQ(SendAtOnce(*alice, "d", 3), (Answers{2, 1})) << "2/rate gives two lines";
+
+  // Bob is spared: his own line goes through, and once its echo is in he
+  // has had every line of alice's that the room got (they came first).
+  EXPECT_EQ(SendAtOnce(*bob, "z", 1), (Answers{1, 0}));
+  int from_alice = 0;
+  for (const ChatMessage& m : bob->ReceivedOfKind(CHAT)) from_alice += m.user() == "alice";
+  EXPECT_EQ(from_alice, 10 + 1 + 2) << "the room got other lines than the accepted ones";
+}
+
+TEST_F(FloodTest, TheBurstIsTwiceTheRateAndAtLeastTenLines) {
+  // The advertised burst is the one enforced: max(10, 2 x rate) lines at
+  // one instant, and after a quiet spell as long as you like, no more.
+  for (const auto& [rate, burst] : {std::pair{2.0, 10}, std::pair{8.0, 16}}) {
+    SCOPED_TRACE("rate " + std::to_string(rate));
+    ManualClock clock;
+    TestServer server(FloodOptions(rate, &clock));
+    ASSERT_TRUE(server.started());
+    auto carol = TestClient::Joined(server.address(), "carol");
+    ASSERT_TRUE(carol);
+    const auto metadata = carol->ServerInitialMetadata();
+    ASSERT_EQ(metadata.count("chat-rate-burst"), 1u);
+    EXPECT_EQ(metadata.find("chat-rate-burst")->second, std::to_string(burst));
+    EXPECT_EQ(SendAtOnce(*carol, "a", burst + 1), (Answers{burst, 1}));
+    clock.Advance(std::chrono::hours(1));
+    EXPECT_EQ(SendAtOnce(*carol, "b", burst + 1), (Answers{burst, 1}));
+  }
 }
 
 TEST_F(SlowConsumerTest, ClientThatStopsReadingIsCutWithResourceExhausted) {

@@ -41,9 +41,35 @@ TEST(TokenBucket, ZeroRateMeansNoLimit) {
   EXPECT_EQ(bucket.NextTokenAt(start), start);
 }
 
-TEST(FloodBurst, TwiceTheRateAndAtLeastTen) {
+TEST(TokenBucket, StartsFullAndAQuietSpellSavesUpAtMostTheBurst) {
+  const auto start = Clock::time_point{} + std::chrono::hours(1);
+  TokenBucket bucket(5, 10, start);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(bucket.TryTake(start)) << "line " << i;
+  EXPECT_FALSE(bucket.TryTake(start)) << "more than the burst at one instant";
+  const auto later = start + std::chrono::hours(1);  // enough for 18000 lines at the rate
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(bucket.TryTake(later)) << "line " << i;
+  EXPECT_FALSE(bucket.TryTake(later)) << "a quiet spell saved up more than the burst";
+}
+
+TEST(TokenBucket, RefillsOneLinePerOneOverTheRate) {
+  const auto start = Clock::time_point{} + std::chrono::hours(1);
+  TokenBucket bucket(5, 10, start);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(bucket.TryTake(start));
+  EXPECT_FALSE(bucket.TryTake(start + milliseconds(199)));
+  EXPECT_TRUE(bucket.TryTake(start + milliseconds(200))) << "1/rate later: one more line";
+  EXPECT_FALSE(bucket.TryTake(start + milliseconds(200))) << "only one";
+  EXPECT_FALSE(bucket.TryTake(start + milliseconds(399)));
+  EXPECT_TRUE(bucket.TryTake(start + milliseconds(400)));
+  // Refused lines cost nothing: the next token still comes at its time.
+  EXPECT_TRUE(bucket.TryTake(start + milliseconds(600)));
+}
+
+TEST(FloodBurst, TwiceTheRateAndAtLeastTenLines) {
   EXPECT_EQ(FloodBurst(20), 40);
-  EXPECT_EQ(FloodBurst(2), 10);
+  EXPECT_EQ(FloodBurst(8), 16);
+  EXPECT_EQ(FloodBurst(5), 10);
+  EXPECT_EQ(FloodBurst(2), 10) << "at least 10, not twice the rate";
+  EXPECT_EQ(FloodBurst(0.5), 10);
 }
 
 }  // namespace

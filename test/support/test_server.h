@@ -4,10 +4,13 @@
 #include <string>
 
 #include "server/chat_server.h"
+#include "test/support/manual_clock.h"
 
 namespace chat::testing {
 
-// A real chat server on 127.0.0.1 with a port picked by the kernel.
+// A real chat server on 127.0.0.1 with a port picked by the kernel. Its time
+// rules run on options.clock: the real clock unless the test passes a
+// ManualClock (which must outlive the server).
 class TestServer {
  public:
   explicit TestServer(ServerOptions options = {}) {
