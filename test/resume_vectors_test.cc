@@ -22,8 +22,7 @@ RoomPositions PositionsOf(const Value& value) {
   RoomPositions positions;
   for (const auto& [room, position] : value.struct_value().fields()) {
     const auto& fields = position.struct_value().fields();
-    positions[room] = {static_cast<std::uint64_t>(fields.at("epoch").number_value()),
-                       static_cast<std::uint64_t>(fields.at("seq").number_value())};
+    positions[room] = {testing::Uint64Of(fields.at("epoch")), testing::Uint64Of(fields.at("seq"))};
   }
   return positions;
 }

@@ -28,8 +28,12 @@ def test_sanitize_matches_shared_vectors():
 
 
 def test_line_matches_shared_vectors():
+    extremes = 0  # the vector with seq 2^64-1 and time 0 (CJK, bidi controls, ESC)
     for case in VECTORS["format"]:
-        assert plain_format.format_line(message(case["message"])) == case["line"], case
+        parsed = message(case["message"])
+        extremes += parsed.seq == 2**64 - 1
+        assert plain_format.format_line(parsed) == case["line"], case
+    assert extremes == 1, "the vector with seq 2^64-1 did not arrive intact"
 
 
 def test_batch_prints_each_inner_message():

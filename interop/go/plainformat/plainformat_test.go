@@ -3,6 +3,7 @@ package plainformat
 import (
 	"encoding/hex"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -73,10 +74,18 @@ func TestSanitizeMatchesSharedVectors(t *testing.T) {
 }
 
 func TestLineMatchesSharedVectors(t *testing.T) {
+	extremes := 0 // the vector with seq 2^64-1 and time 0 (CJK, bidi controls, ESC)
 	for _, c := range loadVectors(t).Format {
-		if got := Line(parseMessage(t, c.Message)); got != c.Line {
+		m := parseMessage(t, c.Message)
+		if m.GetSeq() == math.MaxUint64 {
+			extremes++
+		}
+		if got := Line(m); got != c.Line {
 			t.Errorf("Line(%s)\n got %q\nwant %q", c.Message, got, c.Line)
 		}
+	}
+	if extremes != 1 {
+		t.Errorf("%d vectors with seq 2^64-1 arrived intact, want 1", extremes)
 	}
 }
 
