@@ -157,8 +157,11 @@ class Hub {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PrivateLocked(Member& member, const std::string& to, const std::string& text,
                      std::string_view client_msg_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SwitchRoomLocked(Member& member, const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RenameLocked(Member& member, const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // client_msg_id: of the line that asked, for the ERROR if it is refused.
+  void SwitchRoomLocked(Member& member, const std::string& room,
+                        std::string_view client_msg_id = {}) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RenameLocked(Member& member, const std::string& name, std::string_view client_msg_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WhoLocked(Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RoomsLocked(Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -50,18 +50,19 @@ void Hub::ReceiveLocked(Subscriber* subscriber, std::string_view text,
         PrivateLocked(member, command.arg, command.text, client_msg_id);
         break;
       case CommandKind::kJoin:
-        SwitchRoomLocked(member, command.arg);
+        SwitchRoomLocked(member, command.arg, client_msg_id);
         break;
       case CommandKind::kLeave:
         if (member.room == kDefaultRoom) {
           NoticeLocked(member, ERROR,
-                       "you are in the lobby, which cannot be left; /join ROOM to go elsewhere");
+                       "you are in the lobby, which cannot be left; /join ROOM to go elsewhere",
+                       client_msg_id);
         } else {
           SwitchRoomLocked(member, std::string(kDefaultRoom));
         }
         break;
       case CommandKind::kNick:
-        RenameLocked(member, command.arg);
+        RenameLocked(member, command.arg, client_msg_id);
         break;
       case CommandKind::kWho:
         WhoLocked(member);
@@ -126,11 +127,12 @@ void Hub::PrivateLocked(Member& member, const std::string& to, const std::string
   if (&recipient != &member) DeliverLocked(member, envelope);  // the sender's acknowledgement
 }
 
-void Hub::SwitchRoomLocked(Member& member, const std::string& room) {
+void Hub::SwitchRoomLocked(Member& member, const std::string& room,
+                           std::string_view client_msg_id) {
   std::string error;
   const std::string normalized = NormalizeRoom(room, &error);
   if (normalized.empty()) {
-    NoticeLocked(member, ERROR, "cannot join '" + room + "': " + error);
+    NoticeLocked(member, ERROR, "cannot join '" + room + "': " + error, client_msg_id);
     return;
   }
   if (normalized == member.room) {
@@ -141,15 +143,15 @@ void Hub::SwitchRoomLocked(Member& member, const std::string& room) {
   EnterRoomLocked(member, normalized, std::nullopt, std::nullopt);
 }
 
-void Hub::RenameLocked(Member& member, const std::string& name) {
+void Hub::RenameLocked(Member& member, const std::string& name, std::string_view client_msg_id) {
   if (auto problem = CheckName(name)) {
-    NoticeLocked(member, ERROR, "cannot rename to '" + name + "': " + *problem);
+    NoticeLocked(member, ERROR, "cannot rename to '" + name + "': " + *problem, client_msg_id);
     return;
   }
   const std::string old_key = NameKey(member.name);
   const std::string new_key = NameKey(name);
   if (new_key != old_key && by_name_.contains(new_key)) {
-    NoticeLocked(member, ERROR, "the name '" + name + "' is already in use");
+    NoticeLocked(member, ERROR, "the name '" + name + "' is already in use", client_msg_id);
     return;
   }
   by_name_.erase(old_key);

@@ -290,28 +290,6 @@ TEST_F(ServerTest, HealthCheckingAndReflectionAreServed) {
   EXPECT_NE(reflection[0].find("chat.ChatService"), std::string::npos);
 }
 
-TEST_F(ServerTest, BatchingClientGetsABacklogInFewerFramesInOrder) {
-  auto alice = Join("alice", "batch");
-  TestClient batched(server_.address(),
-                     {{"chat-user", "bulk"}, {"chat-room", "batch"}, {"chat-batch", "1"}},
-                     /*start_reading=*/false);
-  ASSERT_TRUE(alice->WaitForText("bulk joined #batch"));
-  constexpr int kMessages = 300;
-  for (int i = 0; i < kMessages; ++i) alice->Send("b" + std::to_string(i));
-  ASSERT_TRUE(alice->WaitForText("b" + std::to_string(kMessages - 1)));
-  batched.StartReading();  // a backlog is waiting: it leaves in batches
-  ASSERT_TRUE(batched.WaitForCount(CHAT, kMessages));
-  const auto chats = batched.ReceivedOfKind(CHAT);
-  for (int i = 0; i < kMessages; ++i) {
-    EXPECT_EQ(chats[i].message(), "b" + std::to_string(i));
-    if (i > 0) {
-      EXPECT_EQ(chats[i].seq(), chats[i - 1].seq() + 1);
-    }
-  }
-  EXPECT_GT(batched.batch_frames(), 0);
-  EXPECT_EQ(alice->batch_frames(), 0) << "a client that did not ask got a batch";
-}
-
 // The manual clock a fixture's server runs on (flood control and linger):
 // time moves only when the test advances it. A base listed before
 // ServerTest, so the clock is made before the server and outlives it.
