@@ -112,7 +112,12 @@ int RunClient(const ClientOptions& options) {
   const std::string reason = session->exit_reason();
   session.reset();  // waits (bounded) for the stream to report its end
   editor.reset();   // restores the terminal
-  if (code != 0) std::fprintf(stderr, "chat-client: %s\n", SanitizeForTerminal(reason).c_str());
+  if (code != 0) {
+    // In a terminal, as the display: characters that hide text are named too.
+    const std::string shown =
+        interactive ? SanitizeForDisplay(reason) : SanitizeForTerminal(reason);
+    std::fprintf(stderr, "chat-client: %s\n", shown.c_str());
+  }
   close(signal_fd);
   return code;
 }

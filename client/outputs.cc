@@ -39,13 +39,13 @@ void InteractiveOutput::ShowMessage(const ChatMessage& message) {
 }
 
 void InteractiveOutput::ShowStatus(std::string_view text) {
-  const std::string line = "-*- " + SanitizeForTerminal(text);
+  const std::string line = "-*- " + SanitizeForDisplay(text);
   editor_.PrintAbove(style_.color ? "\033[2m" + line + "\033[0m" : line);
 }
 
 void InteractiveOutput::ShowRefused(std::string_view line, const ChatMessage& error) {
-  const std::string text = "!!! not sent: " + SanitizeForTerminal(line) + " (" +
-                           SanitizeForTerminal(error.message()) + ")";
+  const std::string text = "!!! not sent: " + SanitizeForDisplay(line) + " (" +
+                           SanitizeForDisplay(error.message()) + ")";
   editor_.PrintAbove(style_.color ? "\033[31m" + text + "\033[0m" : text);
 }
 
@@ -74,10 +74,10 @@ void InteractiveOutput::UpdatePrompt() {
       }
       break;
     case LinkState::Phase::kConnected:
-      state = "#" + SanitizeForTerminal(room_);
+      state = "#" + SanitizeForDisplay(room_);
       break;
   }
-  std::string prompt = "[" + state + "] " + SanitizeForTerminal(style_.my_name);
+  std::string prompt = "[" + state + "] " + SanitizeForDisplay(style_.my_name);
   if (link_.pending > 0) prompt += " (" + std::to_string(link_.pending) + " pending)";
   editor_.SetPrompt(prompt + "> ");
 }

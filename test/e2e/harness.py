@@ -2,6 +2,8 @@
 
 Every wait is bounded; every process started here is stopped by its PID.
 """
+import array
+import fcntl
 import itertools
 import os
 import re
@@ -9,8 +11,10 @@ import shlex
 import signal
 import socket
 import subprocess
+import termios
 import threading
 import time
+import unicodedata
 
 SERVER = os.environ.get("CHAT_SERVER_BIN", "chat-server")
 CLIENT = os.environ.get("CHAT_CLIENT_BIN", "chat-client")
@@ -87,6 +91,42 @@ class Server:
         return self.proc.returncode
 
 
+class HostileServer:
+    """test/support/hostile_server.cc: a stub ChatService that sends scripted
+    hostile text (see test/support/hostile_text.py for the script)."""
+
+    BINARY = os.environ.get("CHAT_HOSTILE_SERVER_BIN", "hostile_server")
+
+    def __init__(self, args):
+        self.proc = subprocess.Popen([self.BINARY, "--listen", "127.0.0.1:0", *args],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.log = Lines(self.proc.stderr)
+        found = {}
+
+        def listening():
+            for line in self.log.snapshot():
+                m = re.search(r"hostile-server listening on 127\.0\.0\.1:(\d+)", line)
+                if m:
+                    found["port"] = int(m.group(1))
+                    return True
+            return self.proc.poll() is not None
+
+        if not wait_until(listening, 15) or "port" not in found:
+            self.stop()
+            raise RuntimeError("hostile_server did not start: " + "\n".join(self.log.snapshot()))
+        self.address = f"127.0.0.1:{found['port']}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
 class PipeClient:
     """chat-client with pipes on stdin and stdout (plain mode)."""
 
@@ -147,7 +187,9 @@ class PipeClient:
 
 
 class Proxy:
-    """A TCP relay on loopback that can cut every connection: a network cut."""
+    """A TCP relay on loopback that can cut every connection (a network cut)
+    and hold back what goes one way ("up": client to server, "down": server
+    to client) from then on: what the other side never got when the cut comes."""
 
     def __init__(self, upstream_port):
         self.upstream_port = upstream_port
@@ -158,9 +200,11 @@ class Proxy:
         self.port = self.listener.getsockname()[1]
         self.address = f"127.0.0.1:{self.port}"
         self._sockets = []
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._open = True
         self._stopped = False
+        self._holding = {"up": False, "down": False}
+        self._held = {"up": bytearray(), "down": bytearray()}
         self.refused = 0  # connections turned away while cut: the client's attempts
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -170,7 +214,7 @@ class Proxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            with self._lock:
+            with self._cond:
                 if not self._open:
                     self.refused += 1
                     client.close()
@@ -181,16 +225,20 @@ class Proxy:
                     client.close()
                     continue
                 self._sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+            for a, b, direction in ((client, upstream, "up"), (upstream, client, "down")):
+                threading.Thread(target=self._pump, args=(a, b, direction), daemon=True).start()
 
-    @staticmethod
-    def _pump(src, dst):
+    def _pump(self, src, dst, direction):
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
+                with self._cond:
+                    if self._holding[direction]:
+                        self._held[direction] += data
+                        self._cond.notify_all()
+                        continue
                 dst.sendall(data)
         except OSError:
             pass
@@ -200,9 +248,26 @@ class Proxy:
             except OSError:
                 pass
 
+    def hold(self, direction):
+        """Keeps every byte going `direction` ("up" or "down") from now until restore()."""
+        with self._cond:
+            self._holding[direction] = True
+
+    def wait_held(self, direction, data, timeout=10.0):
+        """True once `data` is among the bytes held going `direction` (gRPC
+        frames carry a ChatMessage's text as it is)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while data not in self._held[direction]:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.5))
+            return True
+
     def cut(self):
         """Drops every connection and refuses new ones until restore()."""
-        with self._lock:
+        with self._cond:
             self._open = False
             for s in self._sockets:
                 try:
@@ -213,8 +278,11 @@ class Proxy:
             self._sockets = []
 
     def restore(self):
-        with self._lock:
+        """Accepts connections again and stops holding (what was held is dropped)."""
+        with self._cond:
             self._open = True
+            self._holding = {"up": False, "down": False}
+            self._held = {"up": bytearray(), "down": bytearray()}
 
     def stop(self):
         self._stopped = True
@@ -230,9 +298,11 @@ class TmuxPane:
     LOCALE_VARS = ("LANG", "LC_ALL", "LC_CTYPE", "LANGUAGE")
     _ids = itertools.count()
 
-    def __init__(self, command, width=100, height=20, locale=None, name="chat"):
+    def __init__(self, command, width=100, height=20, locale=None, name="chat", options=()):
         """command: a shell command line. locale: None keeps the caller's
-        locale variables; a dict replaces all of them (an empty dict: none set)."""
+        locale variables; a dict replaces all of them (an empty dict: none set).
+        options: (name, value) pairs of tmux server options set before the
+        command starts (set-option -s)."""
         self.socket = f"chat-e2e-{os.getpid()}-{next(TmuxPane._ids)}"
         self.target = name
         # where tmux puts a -L socket (tmux 3.3 leaves the file behind: stop() removes it)
@@ -249,10 +319,13 @@ class TmuxPane:
             # tmux 3.3 moves the screen into its scrollback when a program erases
             # it from the top left (the client's first prompt does); terminals
             # do not, so neither does this tmux.
-            self.tmux("start-server", ";", "set-option", "-wg", "scroll-on-clear", "off", ";",
-                      *session)
+            server_options = []
+            for option, value in options:
+                server_options += ["set-option", "-s", option, value, ";"]
+            self.tmux("start-server", ";", *server_options,
+                      "set-option", "-wg", "scroll-on-clear", "off", ";", *session)
         except subprocess.CalledProcessError as e:
-            if "scroll-on-clear" not in e.stderr:
+            if "scroll-on-clear" not in e.stderr or options:
                 raise
             self.tmux(*session)  # an older tmux, without the option
 
@@ -278,6 +351,24 @@ class TmuxPane:
         out = self.tmux("capture-pane", "-p", "-t", self.target, "-S", "-")
         return [l.rstrip() for l in out.splitlines()]
 
+    def joined_history(self):
+        """As scrollback(), with rows that wrapped joined into the line they were."""
+        out = self.tmux("capture-pane", "-p", "-J", "-t", self.target, "-S", "-")
+        return [l.rstrip() for l in out.splitlines()]
+
+    def with_attributes(self):
+        """The screen and scrollback with tmux's escape sequences for colours and
+        attributes (capture-pane -e): text drawn plain has none."""
+        return self.tmux("capture-pane", "-p", "-e", "-t", self.target, "-S", "-")
+
+    def value(self, name):
+        """A format variable of the pane, e.g. pane_title or window_bell_flag."""
+        return self.tmux("display", "-p", "-t", self.target, "#{%s}" % name).rstrip("\n")
+
+    def buffers(self):
+        """tmux's paste buffers (an OSC 52 sequence makes one when set-clipboard is on)."""
+        return self.tmux("list-buffers").splitlines()
+
     def clear_history(self):
         self.tmux("clear-history", "-t", self.target)
 
@@ -285,11 +376,44 @@ class TmuxPane:
         x, y = self.tmux("display", "-p", "-t", self.target, "#{cursor_x} #{cursor_y}").split()
         return int(x), int(y)
 
-    def type(self, text, pause=0.01):
-        """Key by key (one code point each) with a human pause between."""
-        for ch in text:
+    def state(self):
+        """What the pane shows: its rows as drawn and the cursor position."""
+        return self.tmux("capture-pane", "-p", "-t", self.target), self.cursor()
+
+    def input_waiting(self):
+        """Bytes typed into the pane that its program has not read yet (the
+        input queue of the pane's terminal)."""
+        tty = self.tmux("display", "-p", "-t", self.target, "#{pane_tty}").strip()
+        fd = os.open(tty, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        try:
+            count = array.array("i", [0])
+            fcntl.ioctl(fd, termios.TIOCINQ, count)
+            return count[0]
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def draws_nothing(ch):
+        """A code point that changes nothing on screen by itself: a joiner, a
+        variation selector, a combining mark or format character."""
+        return unicodedata.category(ch) in ("Mn", "Me", "Cf") or 0xFE00 <= ord(ch) <= 0xFE0F
+
+    def type(self, text, timeout=5.0):
+        """Key by key, one code point each, each sent once the program has
+        taken the one before, so that it reads them one at a time, as from a
+        slow typist, and a cluster arrives split. Taken: the screen or the
+        cursor changed; for a code point that draws nothing by itself, the
+        terminal's input queue is empty."""
+        for i, ch in enumerate(text):
+            before = self.state()
             self.tmux("send-keys", "-t", self.target, "-l", "--", ch)
-            time.sleep(pause)
+            if self.draws_nothing(ch):
+                taken = wait_until(lambda: self.input_waiting() == 0, timeout, 0.005)
+            else:
+                taken = wait_until(lambda: self.state() != before, timeout, 0.005)
+            if not taken:
+                raise AssertionError(f"the pane did not take key {i} ({ch!r}) of {text!r} "
+                                     f"within {timeout} s:\n" + before[0])
 
     def send_literal(self, text):
         """The whole text as one write to the pane, as a fast typist or a paste."""

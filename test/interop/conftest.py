@@ -4,6 +4,7 @@ ctest passes the programs under test:
   --chat-server PATH   the C++ server (required for the chat tests)
   --cpp-client PATH    the C++ line client; absent only while its target does not exist
   --go-client PATH     the Go client built by scripts/setup/go.sh
+  --hostile-server PATH  test/support/hostile_server.cc, the stub of test_hostile_server.py
 The Python client runs under the interpreter running pytest (the .venv one).
 """
 
@@ -26,6 +27,7 @@ def pytest_addoption(parser):
     group.addoption("--chat-server", help="path of the C++ chat-server")
     group.addoption("--cpp-client", help="path of the C++ chat-client (omit to skip it)")
     group.addoption("--go-client", help="path of chat-client-go (scripts/setup/go.sh builds it)")
+    group.addoption("--hostile-server", help="path of the hostile_server stub (built with the tests)")
 
 
 def _program(config, option, hint):
@@ -40,6 +42,11 @@ def _program(config, option, hint):
 @pytest.fixture(scope="session")
 def server_binary(pytestconfig):
     return _program(pytestconfig, "--chat-server", "build the C++ server with cmake")
+
+
+@pytest.fixture(scope="session")
+def hostile_server_binary(pytestconfig):
+    return _program(pytestconfig, "--hostile-server", "build the hostile_server target with cmake")
 
 
 @pytest.fixture(scope="session")

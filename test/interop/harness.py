@@ -169,6 +169,29 @@ def start_server(processes, server_binary, label="server", port=0):
     return server, found["address"]
 
 
+HOSTILE_LISTENING = re.compile(r"hostile-server listening on (\S+):(\d+)$")
+
+
+def start_hostile_server(processes, binary, args):
+    """Starts test/support/hostile_server.cc on 127.0.0.1, a free port, with
+    `args`; returns (process, "127.0.0.1:PORT")."""
+    stub = processes.start("hostile-server", [binary, "--listen", "127.0.0.1:0"] + list(args),
+                           env=clean_env())
+    stub.close_stdin()
+    found = {}
+
+    def listening(p):
+        for line in p.stderr:
+            match = HOSTILE_LISTENING.search(line.decode("utf-8", "replace"))
+            if match:
+                found["address"] = "%s:%s" % (match.group(1), match.group(2))
+                return True
+        return False
+
+    stub.wait_until(listening, "'hostile-server listening on' line")
+    return stub, found["address"]
+
+
 def free_port():
     """A port that was free a moment ago (for a server that must come back on the same one)."""
     with socket.socket() as s:
