@@ -1,6 +1,7 @@
 """C++, Go and Python clients, and one built from the original two-field
 ChatMessage, chatting in the same rooms of the C++ server."""
 
+import re
 import socket
 import sys
 
@@ -211,16 +212,19 @@ def test_clients_of_every_language_chat_in_one_room(
         return lines
 
     wait_for_all(clients, private_lines, "the private messages")
-    # The sender's acknowledgement and the recipient's copy are the same line.
+    # Sender and recipient print it exactly once each (the sender's copy is the
+    # acknowledgement), and the same line: one line for both.
     for sender, recipient, text in privates:
-        copies = {
+        copies = [
             line
             for c in clients
             if not c.two_field and c.name in (sender, recipient)
             for line in c.lines()
             if line.kind == "private" and line.text == text.encode("utf-8")
-        }
-        assert len(copies) <= 1, copies
+        ]
+        plain_ends = [c for c in clients if not c.two_field and c.name in (sender, recipient)]
+        assert len(copies) == len(plain_ends), (sender, recipient, copies)
+        assert len(set(copies)) == 1, copies
 
     # 4. Everyone moves to #annex with /join (spelled differently by each) and chats there.
     for client, spelling in zip(clients, ("annex", "#annex", "Annex", "#ANNEX")):
@@ -258,11 +262,13 @@ def test_clients_of_every_language_chat_in_one_room(
     assert stop_server(server) == 0, server.describe()
 
 
-def assert_one_line_on_stderr(client, *fragments):
-    lines = [line for line in client.process.stderr if line.strip()]
-    assert len(lines) == 1, "%s: want one line on stderr\n%s" % (client.name, client.process.describe())
-    for fragment in fragments:
-        assert fragment.encode() in lines[0], "%s: %r not in %r" % (client.name, fragment, lines[0])
+PROGRAM = {"cpp": "chat-client", "go": "chat-client-go", "py": "chat-client-py"}
+
+
+def assert_exit_and_stderr(client, code, line):
+    """The client exited with `code` and printed exactly `line` on stderr."""
+    assert client.process.wait_exit() == code, client.process.describe()
+    assert client.process.stderr == [line.encode("utf-8")], client.process.describe()
 
 
 def test_unreachable_server_ends_each_client_with_one_line(processes, client_commands):
@@ -282,11 +288,17 @@ def test_unreachable_server_ends_each_client_with_one_line(processes, client_com
             )
             for lang in languages_present(client_commands)
         ]
-        # Input stays open: they must give up on their own.
+        # Input stays open: they must give up on their own. Nothing listens, so
+        # the C++ client gives up at once; Go and Python wait out the 2 s.
+        reason = {
+            "cpp": "nothing is listening at %s (connection refused); is chat-server running there?",
+            "go": "cannot reach the server at %s within 2s",
+            "py": "cannot reach the server at %s within 2 s",
+        }
         for client in clients:
-            code = client.process.wait_exit(timeout=15)
-            assert code != 0, client.process.describe()
-            assert_one_line_on_stderr(client)
+            client.process.wait_exit(timeout=15)
+            line = "%s: %s" % (PROGRAM[client.lang], reason[client.lang] % address)
+            assert_exit_and_stderr(client, 1, line)
 
 
 def test_refused_names_end_each_client_with_one_line(processes, server_binary, client_commands):
@@ -300,12 +312,22 @@ def test_refused_names_end_each_client_with_one_line(processes, server_binary, c
     for lang in languages_present(client_commands):
         clients.append(start_client(processes, client_commands, lang, address, "taken-name", "lobby"))
         clients.append(start_client(processes, client_commands, lang, address, "bad!name", "lobby"))
+    in_use = "the name 'taken-name' is already in use on this server; pick another"
+    rule = "name may only contain letters, digits, '_', '-' and '.' (ASCII)"
     for client in clients:
-        assert client.process.wait_exit() != 0, client.process.describe()
+        program = PROGRAM[client.lang]
         if client.name == "taken-name":
-            assert_one_line_on_stderr(client, "in use")
-        else:
-            assert_one_line_on_stderr(client)
+            if client.lang == "cpp":
+                line = "%s: the server refused: %s" % (program, in_use)
+            else:
+                line = "%s: the server refused the connection: ALREADY_EXISTS: %s" % (program, in_use)
+            assert_exit_and_stderr(client, 1, line)
+        elif client.lang == "cpp":  # it checks the name itself: a bad command line
+            line = "%s: invalid --name 'bad!name': %s (see --help)" % (program, rule)
+            assert_exit_and_stderr(client, 2, line)
+        else:  # the server's refusal, quoted
+            line = "%s: the server refused the connection: INVALID_ARGUMENT: invalid user name " % program
+            assert_exit_and_stderr(client, 1, line + "'bad!name': " + rule)
     holder.process.close_stdin()
     assert holder.process.wait_exit() == 0, holder.process.describe()
     assert stop_server(server) == 0, server.describe()
@@ -328,15 +350,20 @@ def test_stream_ended_by_the_server_ends_each_client_after_retrying(
         )
     # Shutting down ends every stream with UNAVAILABLE.
     assert stop_server(server) == 0, server.describe()
+    lost = re.escape("the server is shutting down; reconnect later")
     for client in clients:
-        assert client.process.wait_exit(15) != 0, client.process.describe()
-        stderr = [line for line in client.process.stderr if line.strip()]
-        assert stderr and stderr[-1].strip(), client.process.describe()
-        if client.lang == "cpp":  # its wording is the C++ client's own business
-            continue
-        # Go and Python: the loss with its status, the attempts, then why they gave up.
-        assert b"connection lost" in stderr[0] and b"UNAVAILABLE" in stderr[0], client.process.describe()
-        assert b"shutting down" in stderr[0], client.process.describe()
-        assert b"gave up reconnecting" in stderr[-1], client.process.describe()
-        prefix = b"chat-client-go: " if client.lang == "go" else b"chat-client-py: "
-        assert all(line.startswith(prefix) for line in stderr), client.process.describe()
+        assert client.process.wait_exit(15) == 1, client.process.describe()
+        stderr = [line.decode("utf-8") for line in client.process.stderr]
+        program = re.escape(PROGRAM[client.lang])
+        # The loss with its status, one line per attempt, then why they gave up.
+        if client.lang == "cpp":
+            first = r"%s: connection lost \(%s\); reconnecting" % (program, lost)
+            last = r"%s: gave up reconnecting to %s: .+" % (program, re.escape(address))
+        else:
+            first = r"%s: connection lost \(UNAVAILABLE: %s\); reconnecting" % (program, lost)
+            last = r"%s: gave up reconnecting to %s: UNAVAILABLE: .+" % (program, re.escape(address))
+        assert len(stderr) >= 3, client.process.describe()
+        assert re.fullmatch(first, stderr[0]), client.process.describe()
+        assert re.fullmatch(last, stderr[-1]), client.process.describe()
+        for line in stderr[1:-1]:
+            assert re.fullmatch(r"%s: retrying in \d+\.\ds" % program, line), client.process.describe()

@@ -3,6 +3,8 @@ a network cut (through harness.Proxy), a server restart on the same port, and
 lines sent just before a cut whose echo never came. The client under test is
 `lang`; its peer is a Go client connected straight to the server."""
 
+import re
+
 import pytest
 
 from harness import Line, clean_env, free_port, start_server, stop_server
@@ -50,6 +52,24 @@ def stderr_text(process):
 
 def wait_stderr(process, fragment):
     process.wait_until(lambda p: fragment in stderr_text(p), "%r on stderr" % fragment)
+
+
+PROGRAM = {"cpp": "chat-client", "go": "chat-client-go", "py": "chat-client-py"}
+
+
+def check_stderr(process, lang, address, losses=1, also=()):
+    """stderr holds exactly: per loss one `connection lost (...); reconnecting`
+    and one `reconnected to ADDRESS`, `retrying in N.Ns` for each attempt
+    between, and the lines of `also` once each; nothing else."""
+    program = PROGRAM[lang]
+    stderr = [line.decode("utf-8") for line in process.stderr]
+    lost = [l for l in stderr if re.fullmatch(r"%s: connection lost \(.+\); reconnecting" % program, l)]
+    back = [l for l in stderr if l == "%s: reconnected to %s" % (program, address)]
+    retrying = [l for l in stderr if re.fullmatch(r"%s: retrying in \d+\.\ds" % program, l)]
+    others = [l for l in stderr if l not in lost + back + retrying]
+    assert (len(lost), len(back)) == (losses, losses), process.describe()
+    assert sorted(others) == sorted(also), process.describe()
+    assert stderr.index(lost[0]) < stderr.index(back[-1]), process.describe()
 
 
 def check_rising(process, room):
@@ -104,7 +124,7 @@ def test_network_cut_resumes_with_every_message_exactly_once(
     assert chat_texts(me, room) == expected, me.describe()
     assert chat_texts(peer, room) == expected, peer.describe()
     check_rising(me, room)
-    assert "reconnected" in stderr_text(me), me.describe()
+    check_stderr(me, lang, proxy.address)
     finish(me, peer)
     assert stop_server(server) == 0, server.describe()
 
@@ -134,10 +154,12 @@ def test_server_restart_reconnects_and_sends_what_was_typed(
         me.describe()
     )
     assert chat_texts(peer, room) == ["typed during the restart", "welcome back"], peer.describe()
-    # The new server's room is a new life: a GAP says the history restarted.
-    gaps = [l for l in lines(me) if l.kind == "gap" and l.room == "#" + room]
-    assert gaps and gaps[0].seq == 0, me.describe()
+    # The new server's room is a new life: one GAP with seq 0 says the history restarted.
+    gaps = [(l.room, l.seq, l.sender, l.text.decode()) for l in lines(me) if l.kind == "gap"]
+    restarted = "the history of #%s restarted (the server was restarted); showing it from the start"
+    assert gaps == [("#" + room, 0, "*", restarted % room)], me.describe()
     check_rising(me, room)
+    check_stderr(me, lang, address)
     finish(me, peer)
     assert stop_server(server) == 0, server.describe()
 
@@ -154,6 +176,11 @@ def test_lines_without_echo_before_a_cut_arrive_exactly_once(
     wait_joined(peer, peer_name)
     me.send("warm-up")
     wait_text(me, "warm-up")
+
+    # 0. A chat line the server refuses (a tab): its ERROR carries the line's
+    # client_msg_id, which settles it. Re-sent, it would be refused again.
+    me.send("refused\tby the server")
+    me.wait_until(lambda p: any(l.kind == "error" for l in lines(p)), "the refusal")
 
     # 1. The server gets this line, but its echo is held back: the replay
     # after the reconnection must settle it (a re-send would make two).
@@ -180,8 +207,16 @@ def test_lines_without_echo_before_a_cut_arrive_exactly_once(
     assert chat_texts(peer, room) == expected, peer.describe()
     assert chat_texts(me, room) == expected, me.describe()
     assert not [l for l in lines(peer) if l.kind == "private"], peer.describe()
-    assert "not confirmed" in stderr_text(me) and "private and unconfirmed" in stderr_text(me), (
-        me.describe()
+    refusal = (
+        "not sent: message contains the control character U+0009 at byte 7; "
+        "chat text is one line of printable text"
+    )
+    errors = [(l.room, l.sender, l.text.decode()) for l in lines(me) if l.kind == "error"]
+    assert errors == [("#" + room, "*", refusal)], me.describe()
+    assert not [l for l in lines(peer) if l.kind == "error"], peer.describe()
+    unconfirmed = "%s: not confirmed before the connection was lost (resend if needed): /msg %s %s"
+    check_stderr(
+        me, lang, proxy.address, also=[unconfirmed % (PROGRAM[lang], peer_name, "private and unconfirmed")]
     )
     check_rising(me, room)
     finish(me, peer)
@@ -235,7 +270,18 @@ def test_name_still_held_by_the_lost_stream_is_retried(
     wait_stderr(me, "connection lost")
     me.send("typed while the old stream lingered")
     proxy.restore()
-    wait_stderr(me, "in use")
+    in_use = "%s: the server says the name '%s' is in use: either your old connection has not " % (
+        PROGRAM[lang],
+        name,
+    )
+    if lang == "cpp":
+        in_use += (
+            "timed out yet (this clears by itself) or someone else took the name while you were "
+            "away; if it goes on, /quit and come back with --name ANOTHER"
+        )
+    else:
+        in_use += "timed out yet (this clears by itself) or someone else took the name meanwhile"
+    wait_stderr(me, in_use)
     assert me.popen.poll() is None, me.describe()
     proxy.release()
     wait_text(peer, "%s left #%s (connection lost)" % (name, room))
@@ -243,5 +289,6 @@ def test_name_still_held_by_the_lost_stream_is_retried(
     wait_text(me, "typed while the old stream lingered")
     assert chat_texts(peer, room) == ["typed while the old stream lingered"], peer.describe()
     assert chat_texts(me, room) == ["typed while the old stream lingered"], me.describe()
+    check_stderr(me, lang, proxy.address, also=[in_use])
     finish(me, peer)
     assert stop_server(server) == 0, server.describe()
