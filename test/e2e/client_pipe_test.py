@@ -187,9 +187,11 @@ class PipeClientTest(unittest.TestCase):
                          [("#resend", "*", refusal)])
         self.assertEqual(b.messages("error"), [])
         # stderr: the loss, the attempts, the reconnection; nothing unconfirmed.
+        reconnected = f"chat-client: reconnected to {proxy.address}"
+        self.assertTrue(wait_until(lambda: reconnected in a.err.snapshot()), a.err.snapshot())
         err = a.err.snapshot()
         self.assertRegex(err[0], r"^chat-client: connection lost \(.+\); reconnecting$")
-        self.assertEqual(err[-1], f"chat-client: reconnected to {proxy.address}")
+        self.assertEqual(err[-1], reconnected)
         for line in err[1:-1]:
             self.assertRegex(line, r"^chat-client: retrying in \d+\.\ds$")
 

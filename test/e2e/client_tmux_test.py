@@ -320,6 +320,9 @@ class InteractiveClientTest(unittest.TestCase):
         pane.resize(width=40)
         self.assertTrue(wait_until(lambda: pane.width() == 40, TIMEOUT))
         self.assert_input_is(half)
+        # Before anything is typed: a message goes above the input, which now
+        # takes more rows (an editor that missed the resize erases too few).
+        self.assert_message_above_input(pete, "after narrowing", half)
         rest = WRAPPED_LINE[80:]
         for i in range(0, len(rest), 10):
             pane.send_literal(rest[i:i + 10])
@@ -327,9 +330,20 @@ class InteractiveClientTest(unittest.TestCase):
         pane.resize(width=90)
         self.assertTrue(wait_until(lambda: pane.width() == 90, TIMEOUT))
         self.assert_input_is(WRAPPED_LINE)
+        self.assert_message_above_input(pete, "after widening", WRAPPED_LINE)
         pane.key("Enter")
         self.assertTrue(pete.wait_for_text(WRAPPED_LINE, TIMEOUT), pete.out.snapshot())
         self.assertEqual(self.sent_by_tina(pete), [WRAPPED_LINE])
+
+    def assert_message_above_input(self, peer, text, typed):
+        """peer says text: it shows once, above the input, which stays whole."""
+        peer.send(text)
+        self.assertTrue(self.on_screen(f"<{peer.name}> {text}"), self.screen())
+        self.assert_input_is(typed)
+        screen = self.screen()
+        rows = [n for n, row in enumerate(screen) if f"<{peer.name}> {text}" in row]
+        self.assertEqual(len(rows), 1, "\n".join(screen))
+        self.assertLess(rows[0], prompt_rows(screen)[0], "\n".join(screen))
 
     def test_start_up_leaves_no_prompt_behind(self):
         # Nothing of the [connecting] prompt stays, on screen or in the

@@ -224,6 +224,8 @@ class Proxy:
                 except OSError:
                     client.close()
                     continue
+                # The 5 s bound is for connecting only: a relayed stream may be idle longer.
+                upstream.settimeout(None)
                 self._sockets += [client, upstream]
             for a, b, direction in ((client, upstream, "up"), (upstream, client, "down")):
                 threading.Thread(target=self._pump, args=(a, b, direction), daemon=True).start()

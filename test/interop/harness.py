@@ -259,6 +259,8 @@ class Proxy:
             except OSError:
                 client.close()
                 continue
+            # The 5 s bound is for connecting only: a relayed stream may be idle longer.
+            upstream.settimeout(None)
             pair = {"client": client, "upstream": upstream, "keep_upstream": False}
             with self._cond:
                 if not self._open:  # cut meanwhile

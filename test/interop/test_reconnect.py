@@ -62,6 +62,13 @@ def check_stderr(process, lang, address, losses=1, also=()):
     and one `reconnected to ADDRESS`, `retrying in N.Ns` for each attempt
     between, and the lines of `also` once each; nothing else."""
     program = PROGRAM[lang]
+    reconnected = ("%s: reconnected to %s" % (program, address)).encode("utf-8")
+    wanted = [reconnected] * losses + [line.encode("utf-8") for line in also]
+    # stderr is read on a thread of its own: what it said may still be on its way.
+    process.wait_until(
+        lambda p: all(p.stderr.count(line) >= wanted.count(line) for line in wanted),
+        "on stderr: %r" % wanted,
+    )
     stderr = [line.decode("utf-8") for line in process.stderr]
     lost = [l for l in stderr if re.fullmatch(r"%s: connection lost \(.+\); reconnecting" % program, l)]
     back = [l for l in stderr if l == "%s: reconnected to %s" % (program, address)]
