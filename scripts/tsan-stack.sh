@@ -92,4 +92,6 @@ cmake --install "$stack_dir/grpc-build" >/dev/null
 grpc_done=$(date +%s)
 
 echo "tsan-stack: abseil $((abseil_done - start)) s, gRPC $((grpc_done - abseil_done)) s on $jobs cores"
+echo "tsan-stack: CPU time (user, system) of this script, then of the compilers:"
+times
 touch "$stamp"
