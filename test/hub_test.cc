@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "server/memory_room_log.h"
+#include "test/support/hub_lock_probe.h"
 
 namespace chat {
 namespace {
@@ -103,8 +104,7 @@ TEST_F(HubTest, EveryMemberGetsEveryMessageOnceInOneOrder) {
 // thread held it.
 class LockProbingSubscriber : public FakeSubscriber {
  public:
-  explicit LockProbingSubscriber(const Hub& hub) : hub_(hub) {}
-  ~LockProbingSubscriber() override { stuck_.clear(); }  // the mutex is free by now
+  explicit LockProbingSubscriber(const Hub& hub) : probe(hub) {}
 
   Delivery Deliver(EnvelopePtr envelope) override {
     const Delivery delivery = FakeSubscriber::Deliver(std::move(envelope));
@@ -122,24 +122,14 @@ class LockProbingSubscriber : public FakeSubscriber {
   void Flush() override {
     FakeSubscriber::Flush();
     if (refs <= 0) ++flushes_without_ref;
-    if (!stuck_.empty()) return;  // found held once; do not wait again
-    auto count = std::async(std::launch::async, [this] { return hub_.member_count(); });
-    if (count.wait_for(std::chrono::seconds(5)) == std::future_status::ready) {
-      ++flushes_unlocked;
-    } else {
-      stuck_.push_back(std::move(count));  // its destructor would wait for the mutex
-    }
+    probe.Check();
   }
 
   int flushes_needed = 0;
   int ref_calls = 0;
   int unref_calls = 0;
   int flushes_without_ref = 0;
-  int flushes_unlocked = 0;
-
- private:
-  const Hub& hub_;
-  std::vector<std::future<std::size_t>> stuck_;
+  testing::HubLockProbe probe;
 };
 
 TEST_F(HubTest, FlushesAreCalledOutsideTheLockAndBalanced) {
@@ -163,7 +153,8 @@ TEST_F(HubTest, FlushesAreCalledOutsideTheLockAndBalanced) {
     EXPECT_EQ(s->unref_calls, s->ref_calls);     // released once
     EXPECT_EQ(s->refs, 0);
     EXPECT_EQ(s->flushes_without_ref, 0);  // held through the Flush
-    EXPECT_EQ(s->flushes_unlocked, s->flushes) << "a Flush ran with the hub's mutex held";
+    EXPECT_FALSE(s->probe.failed()) << "a Flush ran with the hub's mutex held";
+    EXPECT_EQ(s->probe.probes(), s->flushes);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <set>
 
+#include "test/support/manual_clock.h"
 #include "test/support/test_client.h"
 #include "test/support/test_server.h"
 
@@ -389,14 +390,20 @@ TEST_F(PromisesTest, ARefusedLineGetsOneErrorCarryingItsIdAndNoEcho) {
   }
 }
 
-class FloodPromisesTest : public PromisesTest {
+// Flood control on a clock that never moves: exactly the burst gets through.
+struct StoppedClock {
+  ManualClock clock_;
+};
+class FloodPromisesTest : protected StoppedClock, public PromisesTest {
  protected:
-  static ServerOptions Options() {
+  static constexpr int kBurst = 10;  // FloodBurst(1)
+  static ServerOptions Options(const AlarmClock* clock) {
     ServerOptions options;
-    options.rate_limit = 1;  // bursts of 10
+    options.rate_limit = 1;
+    options.clock = clock;
     return options;
   }
-  FloodPromisesTest() : PromisesTest(Options()) {}
+  FloodPromisesTest() : PromisesTest(Options(&clock_)) {}
 };
 
 // The same for lines refused by flood control: each is settled by an ERROR
@@ -430,7 +437,8 @@ TEST_F(FloodPromisesTest, ALineRefusedForFloodingGetsAnErrorCarryingItsId) {
       echoed.insert(settling[0].message());
     }
   }
-  EXPECT_GT(refused, 0) << "flood control refused nothing";
+  EXPECT_EQ(refused, kLines - kBurst);
+  EXPECT_EQ(echoed.size(), static_cast<std::size_t>(kBurst));
   // Bob got exactly the lines alice got back, none of the refused ones.
   ASSERT_TRUE(bob->WaitForCount(CHAT, echoed.size()));
   std::set<std::string> heard;
@@ -439,9 +447,10 @@ TEST_F(FloodPromisesTest, ALineRefusedForFloodingGetsAnErrorCarryingItsId) {
 }
 
 // Sending: "client_msg_id (optional, at most 64 bytes) an id the server
-// echoes back on the resulting message"; a longer one gets the line refused
-// with an ERROR (that carries no id: it would break the limit itself).
-TEST_F(PromisesTest, AClientMsgIdOfUpTo64BytesIsEchoedAndALongerOneGetsTheLineRefused) {
+// echoes back on the resulting message"; a longer one, or one that is not
+// printable, gets the line refused with an ERROR (that carries no id: it
+// would break the rule itself).
+TEST_F(PromisesTest, AClientMsgIdOfUpTo64PrintableBytesIsEchoedAndAnyOtherGetsTheLineRefused) {
   auto alice = Join("alice");
   auto bob = Join("bob");
   ASSERT_TRUE(alice && bob);
@@ -454,7 +463,10 @@ TEST_F(PromisesTest, AClientMsgIdOfUpTo64BytesIsEchoedAndALongerOneGetsTheLineRe
   const std::vector<std::pair<std::string, std::string>> accepted = {
       {"64 ascii", std::string(64, 'a')}, {"64 two-byte", two_byte_64}};
   const std::vector<std::pair<std::string, std::string>> refused = {
-      {"65 ascii", std::string(65, 'b')}, {"65 three-byte", three_byte_65}};
+      {"65 ascii", std::string(65, 'b')},
+      {"65 three-byte", three_byte_65},
+      {"tab in id", "a\tb"},
+      {"escape in id", "x\x1b[2J"}};
   for (const auto& [text, id] : accepted) alice->Send(text, id);
   for (const auto& [text, id] : refused) alice->Send(text, id);
   alice->Send("after", "short");

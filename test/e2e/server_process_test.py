@@ -21,6 +21,9 @@ GRACE = 2.0  # seconds the server gives streams to drain before cancelling them
 # grace after the signal, so measured from before the signal it is at least
 # GRACE; the margin only covers clock granularity.
 NOT_BEFORE = GRACE - 0.05
+# A loose upper bound, far above any scheduling delay, so that a grace much
+# longer than the documented one fails; not a measure of how long it takes.
+NOT_AFTER = GRACE + 10.0
 EXIT_BOUND = 30.0  # how long a test waits for the process to exit at all
 
 # HTTP/2 (RFC 9113) frame types and flags used below.
@@ -181,6 +184,8 @@ class ServerProcessTest(unittest.TestCase):
         self.assertNotEqual(what, "data")
         self.assertGreaterEqual(when - signalled, NOT_BEFORE,
                                 f"the stalled stream ended ({what}) before the grace was over")
+        self.assertLess(when - signalled, NOT_AFTER,
+                        f"the stalled stream ended ({what}) long after the {GRACE} s grace")
         self.assertEqual(self.wait_exit(), 0, "\n".join(self.server.log.snapshot()))
 
     def test_sigint_tells_every_member_finishes_their_streams_and_exits_0(self):
