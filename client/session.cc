@@ -69,7 +69,7 @@ bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
 
 // Our pace keeps a margin under the server's limit: the server counts a line
 // when it arrives, and lines sent evenly can arrive bunched.
-TokenBucket PacerFor(FloodLimit limit, TokenBucket::Clock::time_point now) {
+TokenBucket PacerFor(FloodLimit limit, TokenBucket::TimePoint now) {
   return TokenBucket(limit.rate * 0.9, std::max(1.0, limit.burst - 2), now);
 }
 

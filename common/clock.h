@@ -38,7 +38,10 @@ class AlarmClock : public Clock {
   // Calls `callback(true)` once Now() has reached `deadline`, or
   // `callback(false)` if the alarm is cancelled first: exactly once, and
   // never on the thread that sets or cancels the alarm (which may hold locks
-  // the callback takes). The clock outlives its alarms.
+  // the callback takes). The clock outlives its alarms. The callback may run
+  // after the Alarm object is gone (a cancelled alarm still calls back, on
+  // another thread): whatever it touches must live until it has run, so an
+  // owner waits for it before going away (as WriteLinger::Stop does).
   virtual std::unique_ptr<Alarm> SetAlarm(time_point deadline,
                                           std::function<void(bool)> callback) const = 0;
 };

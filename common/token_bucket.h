@@ -9,13 +9,13 @@ namespace chat {
 // passed in, so tests need no clock. Not thread-safe (the owner's lock guards it).
 class TokenBucket {
  public:
-  using Clock = std::chrono::steady_clock;
+  using TimePoint = std::chrono::steady_clock::time_point;
 
   // rate <= 0 means unlimited.
-  TokenBucket(double rate, double burst, Clock::time_point now)
+  TokenBucket(double rate, double burst, TimePoint now)
       : rate_(rate), burst_(burst), tokens_(burst), last_(now) {}
 
-  bool TryTake(Clock::time_point now) {
+  bool TryTake(TimePoint now) {
     if (rate_ <= 0) return true;
     Refill(now);
     if (tokens_ < 1) return false;
@@ -24,16 +24,16 @@ class TokenBucket {
   }
 
   // When TryTake will next succeed (`now` if it would now).
-  Clock::time_point NextTokenAt(Clock::time_point now) {
+  TimePoint NextTokenAt(TimePoint now) {
     if (rate_ <= 0) return now;
     Refill(now);
     if (tokens_ >= 1) return now;
     const std::chrono::duration<double> wait((1 - tokens_) / rate_);
-    return now + std::chrono::ceil<Clock::duration>(wait);
+    return now + std::chrono::ceil<std::chrono::steady_clock::duration>(wait);
   }
 
  private:
-  void Refill(Clock::time_point now) {
+  void Refill(TimePoint now) {
     const std::chrono::duration<double> elapsed = now - last_;
     last_ = now;
     tokens_ = std::min(burst_, tokens_ + elapsed.count() * rate_);
@@ -42,7 +42,7 @@ class TokenBucket {
   double rate_;
   double burst_;
   double tokens_;
-  Clock::time_point last_;
+  TimePoint last_;
 };
 
 // The burst a flood limit of `rate` lines per second allows: twice the rate,

@@ -5,11 +5,11 @@
 namespace chat {
 namespace {
 
-using Clock = TokenBucket::Clock;
+using TimePoint = TokenBucket::TimePoint;
 using std::chrono::milliseconds;
 
 TEST(TokenBucket, NextTokenAtSaysWhenTheNextLineMayGo) {
-  const auto start = Clock::time_point{};
+  const auto start = TimePoint{};
   TokenBucket bucket(10, 2, start);
   EXPECT_EQ(bucket.NextTokenAt(start), start);  // tokens to spare
   ASSERT_TRUE(bucket.TryTake(start));
@@ -23,7 +23,7 @@ TEST(TokenBucket, NextTokenAtSaysWhenTheNextLineMayGo) {
 TEST(TokenBucket, PacingToNextTokenAtNeverExceedsTheRate) {
   // A sender that waits for NextTokenAt before each line sends 40 lines at
   // once, then one line per 50 ms: over any second after the burst, 20.
-  auto now = Clock::time_point{};
+  auto now = TimePoint{};
   TokenBucket bucket(20, 40, now);
   int sent = 0;
   while (sent < 100) {
@@ -31,18 +31,18 @@ TEST(TokenBucket, PacingToNextTokenAtNeverExceedsTheRate) {
     ASSERT_TRUE(bucket.TryTake(now));
     ++sent;
   }
-  EXPECT_EQ(std::chrono::duration_cast<milliseconds>(now - Clock::time_point{}).count(), 3000);
+  EXPECT_EQ(std::chrono::duration_cast<milliseconds>(now - TimePoint{}).count(), 3000);
 }
 
 TEST(TokenBucket, ZeroRateMeansNoLimit) {
-  const auto start = Clock::time_point{};
+  const auto start = TimePoint{};
   TokenBucket bucket(0, 0, start);
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(bucket.TryTake(start));
   EXPECT_EQ(bucket.NextTokenAt(start), start);
 }
 
 TEST(TokenBucket, StartsFullAndAQuietSpellSavesUpAtMostTheBurst) {
-  const auto start = Clock::time_point{} + std::chrono::hours(1);
+  const auto start = TimePoint{} + std::chrono::hours(1);
   TokenBucket bucket(5, 10, start);
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(bucket.TryTake(start)) << "line " << i;
   EXPECT_FALSE(bucket.TryTake(start)) << "more than the burst at one instant";
@@ -52,7 +52,7 @@ TEST(TokenBucket, StartsFullAndAQuietSpellSavesUpAtMostTheBurst) {
 }
 
 TEST(TokenBucket, RefillsOneLinePerOneOverTheRate) {
-  const auto start = Clock::time_point{} + std::chrono::hours(1);
+  const auto start = TimePoint{} + std::chrono::hours(1);
   TokenBucket bucket(5, 10, start);
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(bucket.TryTake(start));
   EXPECT_FALSE(bucket.TryTake(start + milliseconds(199)));
