@@ -14,6 +14,11 @@ import threading
 import time
 from dataclasses import dataclass
 
+# The three line clients under test, and the program name each puts before
+# its stderr lines.
+LANGUAGES = ("cpp", "go", "py")
+PROGRAM = {"cpp": "chat-client", "go": "chat-client-go", "py": "chat-client-py"}
+
 WAIT_S = 15.0  # the bound on any one wait for output
 EXIT_WAIT_S = 10.0  # the bound on waiting for a process to exit
 

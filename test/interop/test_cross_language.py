@@ -8,9 +8,8 @@ import sys
 import pytest
 
 from conftest import ORIGINAL_CLIENT
-from harness import Line, PlainLine, clean_env, start_server, stop_server
+from harness import LANGUAGES, PROGRAM, Line, PlainLine, clean_env, start_server, stop_server
 
-LANGUAGES = ("cpp", "go", "py")
 MESSAGES_EACH = 5
 
 # Japanese (kanji, hiragana with a combining voiced mark, half-width katakana,
@@ -259,9 +258,6 @@ def test_clients_of_every_language_chat_in_one_room(
         else:
             assert not [l for l in client.lines() if l.kind == "error"], client.process.describe()
     assert stop_server(server) == 0, server.describe()
-
-
-PROGRAM = {"cpp": "chat-client", "go": "chat-client-go", "py": "chat-client-py"}
 
 
 def assert_exit_and_stderr(client, code, line):

@@ -14,13 +14,10 @@ import sys
 import pytest
 
 from conftest import ROOT
-from harness import clean_env, start_hostile_server
+from harness import LANGUAGES, PROGRAM, clean_env, start_hostile_server
 
 sys.path.insert(0, os.path.join(ROOT, "test", "support"))
 import hostile_text as hostile  # noqa: E402
-
-LANGUAGES = ("cpp", "go", "py")
-PREFIX = {"cpp": "chat-client", "go": "chat-client-go", "py": "chat-client-py"}
 
 
 @pytest.fixture(params=LANGUAGES)
@@ -59,6 +56,6 @@ def test_each_client_prints_hostile_fields_only_in_their_visible_form(
     detail = hostile.END_MESSAGE.plain
     if lang != "cpp":
         detail = hostile.END_CODE_NAME + ": " + detail
-    want = "%s: the server ended the stream: %s" % (PREFIX[lang], detail)
+    want = "%s: the server ended the stream: %s" % (PROGRAM[lang], detail)
     assert client.stderr == [want.encode("utf-8")], client.describe()
     assert code == 1, client.describe()

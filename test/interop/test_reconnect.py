@@ -7,9 +7,8 @@ import re
 
 import pytest
 
-from harness import Line, clean_env, free_port, start_server, stop_server
+from harness import LANGUAGES, PROGRAM, Line, clean_env, free_port, start_server, stop_server
 
-LANGUAGES = ("cpp", "go", "py")
 RECONNECT_WAIT_S = 20.0  # a reconnection is a few backoff steps (0.25 s doubling) away
 
 
@@ -52,9 +51,6 @@ def stderr_text(process):
 
 def wait_stderr(process, fragment):
     process.wait_until(lambda p: fragment in stderr_text(p), "%r on stderr" % fragment)
-
-
-PROGRAM = {"cpp": "chat-client", "go": "chat-client-go", "py": "chat-client-py"}
 
 
 def check_stderr(process, lang, address, losses=1, also=()):
