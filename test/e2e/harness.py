@@ -11,10 +11,14 @@ import shlex
 import signal
 import socket
 import subprocess
+import sys
 import termios
 import threading
 import time
 import unicodedata
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from tcp_proxy import TcpProxy  # noqa: E402
 
 SERVER = os.environ.get("CHAT_SERVER_BIN", "chat-server")
 CLIENT = os.environ.get("CHAT_CLIENT_BIN", "chat-client")
@@ -186,110 +190,11 @@ class PipeClient:
                                       for m in self.messages()), timeout)
 
 
-class Proxy:
-    """A TCP relay on loopback that can cut every connection (a network cut)
-    and hold back what goes one way ("up": client to server, "down": server
-    to client) from then on: what the other side never got when the cut comes."""
+class Proxy(TcpProxy):
+    """TcpProxy (test/support/tcp_proxy.py) in front of a server on this port."""
 
     def __init__(self, upstream_port):
-        self.upstream_port = upstream_port
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(16)
-        self.port = self.listener.getsockname()[1]
-        self.address = f"127.0.0.1:{self.port}"
-        self._sockets = []
-        self._cond = threading.Condition()
-        self._open = True
-        self._stopped = False
-        self._holding = {"up": False, "down": False}
-        self._held = {"up": bytearray(), "down": bytearray()}
-        self.refused = 0  # connections turned away while cut: the client's attempts
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while not self._stopped:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            with self._cond:
-                if not self._open:
-                    self.refused += 1
-                    client.close()
-                    continue
-                try:
-                    upstream = socket.create_connection(("127.0.0.1", self.upstream_port), 5)
-                except OSError:
-                    client.close()
-                    continue
-                # The 5 s bound is for connecting only: a relayed stream may be idle longer.
-                upstream.settimeout(None)
-                self._sockets += [client, upstream]
-            for a, b, direction in ((client, upstream, "up"), (upstream, client, "down")):
-                threading.Thread(target=self._pump, args=(a, b, direction), daemon=True).start()
-
-    def _pump(self, src, dst, direction):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                with self._cond:
-                    if self._holding[direction]:
-                        self._held[direction] += data
-                        self._cond.notify_all()
-                        continue
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def hold(self, direction):
-        """Keeps every byte going `direction` ("up" or "down") from now until restore()."""
-        with self._cond:
-            self._holding[direction] = True
-
-    def wait_held(self, direction, data, timeout=10.0):
-        """True once `data` is among the bytes held going `direction` (gRPC
-        frames carry a ChatMessage's text as it is)."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while data not in self._held[direction]:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(min(left, 0.5))
-            return True
-
-    def cut(self):
-        """Drops every connection and refuses new ones until restore()."""
-        with self._cond:
-            self._open = False
-            for s in self._sockets:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                    s.close()
-                except OSError:
-                    pass
-            self._sockets = []
-
-    def restore(self):
-        """Accepts connections again and stops holding (what was held is dropped)."""
-        with self._cond:
-            self._open = True
-            self._holding = {"up": False, "down": False}
-            self._held = {"up": bytearray(), "down": bytearray()}
-
-    def stop(self):
-        self._stopped = True
-        self.cut()
-        self.listener.close()
+        super().__init__("127.0.0.1:%d" % upstream_port)
 
 
 class TmuxPane:

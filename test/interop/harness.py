@@ -11,8 +11,12 @@ import signal
 import socket
 import subprocess
 import threading
+import sys
 import time
 from dataclasses import dataclass
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from tcp_proxy import TcpProxy  # noqa: E402
 
 # The three line clients under test, and the program name each puts before
 # its stderr lines.
@@ -218,146 +222,13 @@ def clean_env():
     return env
 
 
-class Proxy:
-    """A TCP relay on 127.0.0.1 in front of a server, to cut the network.
-
-    cut() drops every connection and refuses new ones (they are accepted and
-    closed at once) until restore(). cut(keep_server_side=True) drops only
-    the client's side: the server still sees the old connection, as when a
-    network goes away silently, until release(). hold(direction) keeps, from
-    then on, the bytes going "up" (client to server) or "down" (server to
-    client) instead of delivering them: what the other side never got when
-    the cut comes. wait_held() waits until given bytes are among those held
-    (gRPC frames carry a ChatMessage's text as is). Stopped by the `proxies`
-    fixture.
-    """
-
-    def __init__(self, upstream_address):
-        host, port = upstream_address.rsplit(":", 1)
-        self.upstream = (host, int(port))
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(16)
-        self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
-        self._cond = threading.Condition()
-        self._pairs = []  # live connections: {"client", "upstream", "keep_upstream"}
-        self._kept = []  # server sides kept open by cut(keep_server_side=True)
-        self._open = True
-        self._stopped = False
-        self._holding = {"up": False, "down": False}
-        self._held = {"up": bytearray(), "down": bytearray()}
-        threading.Thread(target=self._accept, name="proxy-accept", daemon=True).start()
-
-    def _accept(self):
-        while not self._stopped:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            with self._cond:
-                if not self._open:
-                    client.close()
-                    continue
-            try:
-                upstream = socket.create_connection(self.upstream, 5)
-            except OSError:
-                client.close()
-                continue
-            # The 5 s bound is for connecting only: a relayed stream may be idle longer.
-            upstream.settimeout(None)
-            pair = {"client": client, "upstream": upstream, "keep_upstream": False}
-            with self._cond:
-                if not self._open:  # cut meanwhile
-                    client.close()
-                    upstream.close()
-                    continue
-                self._pairs.append(pair)
-            for src, dst, direction in ((client, upstream, "up"), (upstream, client, "down")):
-                threading.Thread(
-                    target=self._pump,
-                    args=(pair, src, dst, direction),
-                    name="proxy-" + direction,
-                    daemon=True,
-                ).start()
-
-    def _pump(self, pair, src, dst, direction):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                with self._cond:
-                    if self._holding[direction]:
-                        self._held[direction] += data
-                        self._cond.notify_all()
-                        continue
-                dst.sendall(data)
-        except OSError:
-            pass
-        with self._cond:
-            keep = pair["keep_upstream"]
-        for s in (src, dst):
-            if keep and s is pair["upstream"]:
-                continue
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def hold(self, direction):
-        with self._cond:
-            self._holding[direction] = True
+class Proxy(TcpProxy):
+    """TcpProxy (test/support/tcp_proxy.py) whose wait_held fails the test
+    when the bytes never come. Stopped by the `proxies` fixture."""
 
     def wait_held(self, direction, data, timeout=WAIT_S):
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while data not in self._held[direction]:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimedOut(
-                        "proxy: %r not held going %s within %g s" % (data, direction, timeout)
-                    )
-                self._cond.wait(min(left, 0.5))
-
-    @staticmethod
-    def _close(s):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        s.close()
-
-    def cut(self, keep_server_side=False):
-        with self._cond:
-            self._open = False
-            for pair in self._pairs:
-                pair["keep_upstream"] = keep_server_side
-                self._close(pair["client"])
-                if keep_server_side:
-                    self._kept.append(pair["upstream"])
-                else:
-                    self._close(pair["upstream"])
-            self._pairs = []
-
-    def release(self):
-        """Closes the server sides that cut(keep_server_side=True) kept open."""
-        with self._cond:
-            for s in self._kept:
-                self._close(s)
-            self._kept = []
-
-    def restore(self):
-        with self._cond:
-            self._open = True
-            self._holding = {"up": False, "down": False}
-            self._held = {"up": bytearray(), "down": bytearray()}
-
-    def stop(self):
-        self._stopped = True
-        self.cut()
-        self.release()
-        self.listener.close()
+        if not super().wait_held(direction, data, timeout):
+            raise TimedOut("proxy: %r not held going %s within %g s" % (data, direction, timeout))
 
 
 @dataclass(frozen=True, order=True)
