@@ -62,17 +62,18 @@ class Lines:
         self._thread.join(timeout)
 
 
-class Server:
-    def __init__(self, port=0, extra=()):
-        self.proc = subprocess.Popen(
-            [SERVER, "--listen", f"127.0.0.1:{port}", *extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+class ListeningProcess:
+    """A server process that logs "listening on 127.0.0.1:PORT" on stderr
+    once it accepts connections; stopped by its PID with SIGTERM."""
+
+    def __init__(self, argv, banner, what):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.log = Lines(self.proc.stderr)
         found = {}
 
         def listening():
             for line in self.log.snapshot():
-                m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+                m = re.search(banner + r" on 127\.0\.0\.1:(\d+)", line)
                 if m:
                     found["port"] = int(m.group(1))
                     return True
@@ -80,7 +81,7 @@ class Server:
 
         if not wait_until(listening, 15) or "port" not in found:
             self.stop()
-            raise RuntimeError("chat-server did not start: " + "\n".join(self.log.snapshot()))
+            raise RuntimeError(what + " did not start: " + "\n".join(self.log.snapshot()))
         self.port = found["port"]
         self.address = f"127.0.0.1:{self.port}"
 
@@ -95,40 +96,21 @@ class Server:
         return self.proc.returncode
 
 
-class HostileServer:
+class Server(ListeningProcess):
+    def __init__(self, port=0, extra=()):
+        super().__init__([SERVER, "--listen", f"127.0.0.1:{port}", *extra],
+                         "listening", "chat-server")
+
+
+class HostileServer(ListeningProcess):
     """test/support/hostile_server.cc: a stub ChatService that sends scripted
     hostile text (see test/support/hostile_text.py for the script)."""
 
     BINARY = os.environ.get("CHAT_HOSTILE_SERVER_BIN", "hostile_server")
 
     def __init__(self, args):
-        self.proc = subprocess.Popen([self.BINARY, "--listen", "127.0.0.1:0", *args],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.log = Lines(self.proc.stderr)
-        found = {}
-
-        def listening():
-            for line in self.log.snapshot():
-                m = re.search(r"hostile-server listening on 127\.0\.0\.1:(\d+)", line)
-                if m:
-                    found["port"] = int(m.group(1))
-                    return True
-            return self.proc.poll() is not None
-
-        if not wait_until(listening, 15) or "port" not in found:
-            self.stop()
-            raise RuntimeError("hostile_server did not start: " + "\n".join(self.log.snapshot()))
-        self.address = f"127.0.0.1:{found['port']}"
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
+        super().__init__([self.BINARY, "--listen", "127.0.0.1:0", *args],
+                         "hostile-server listening", "hostile_server")
 
 
 class PipeClient:
