@@ -127,14 +127,29 @@ void Hub::EnterRoomLocked(Member& member, const std::string& room_name,
     gap.set_kind(GAP);
     gap.set_user(std::string(kServerUser));
     gap.set_room(room_name);
-    // GAP's seq is the number after which delivery goes on.
-    gap.set_seq(replay.restarted ? 0 : *resume_after + replay.missed);
     gap.set_epoch(room.log->epoch());
-    gap.set_message(replay.restarted
-                        ? "the history of #" + room_name +
-                              " restarted (the server was restarted); showing it from the start"
-                        : "you missed " + std::to_string(replay.missed) + " messages in #" +
-                              room_name + " that are no longer in history");
+    if (replay.restarted) {
+      // What the old life held after the client's position is gone, an
+      // unknown number; the new life may have rolled out of history too.
+      const std::uint64_t first = replay.messages.empty() ? room.log->last_seq() + 1
+                                                          : replay.messages.front()->message.seq();
+      const std::uint64_t rolled_out = first - 1;
+      gap.set_seq(rolled_out);  // GAP's seq is the number after which delivery goes on
+      gap.set_message(
+          rolled_out == 0
+              ? "the history of #" + room_name +
+                    " restarted (the server was restarted); showing it from the start"
+              : "the history of #" + room_name +
+                    " restarted (the server was restarted): an unknown number of messages from "
+                    "before the restart are lost, and the first " +
+                    std::to_string(rolled_out) +
+                    " since are no longer in history; showing it from seq " +
+                    std::to_string(first));
+    } else {
+      gap.set_seq(*resume_after + replay.missed);
+      gap.set_message("you missed " + std::to_string(replay.missed) + " messages in #" + room_name +
+                      " that are no longer in history");
+    }
     SendLocked(member, std::move(gap));
   }
   for (const EnvelopePtr& original : replay.messages) {

@@ -284,6 +284,31 @@ TEST_F(HubTest, ResumeFromAnotherEpochGetsAGapAndTheWholeHistory) {
   EXPECT_EQ(replayed, (std::vector<std::string>{"alice joined #lobby", "one"}));
 }
 
+// The restart case of issue 12: after a restart, other clients' lines fill
+// the new life's history before a slow client comes back. It must hear
+// that messages are lost on both sides of the restart, and from which seq
+// the replay starts, and its position must move there (GAP seq).
+TEST_F(HubTest, ResumeFromAnotherEpochAfterHistoryRolledSaysWhatIsLostAndWhereTheReplayStarts) {
+  FakeSubscriber a, b;
+  Join(a, "alice");  // seq 1: alice's JOIN
+  for (int i = 2; i <= 9; ++i) hub_.Receive(&a, "m" + std::to_string(i), "");
+  // History holds the last 5: seq 5..9. Seq 1..4 of this life are gone.
+  ASSERT_TRUE(hub_.Join(&b, JoinRequest{"bob", "", 314, 12345}).ok());
+  const auto gaps = b.OfKind(GAP);
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(gaps[0].seq(), 4u);
+  EXPECT_EQ(gaps[0].epoch(), 7u);
+  EXPECT_EQ(gaps[0].message(),
+            "the history of #lobby restarted (the server was restarted): an unknown number of "
+            "messages from before the restart are lost, and the first 4 since are no longer in "
+            "history; showing it from seq 5");
+  std::vector<std::uint64_t> replayed;
+  for (const auto& m : b.received) {
+    if (m.replay()) replayed.push_back(m.seq());
+  }
+  EXPECT_EQ(replayed, (std::vector<std::uint64_t>{5, 6, 7, 8, 9}));
+}
+
 TEST_F(HubTest, PrivateMessagesReachOnlyTheRecipientAndTheSender) {
   FakeSubscriber a, b, c;
   Join(a, "alice");
