@@ -62,9 +62,10 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
     return {grpc::StatusCode::ALREADY_EXISTS,
             "the name '" + request.name + "' is already in use on this server; pick another"};
   }
-  auto owned = std::make_unique<Member>(Member{
-      subscriber, request.name, room,
-      TokenBucket(options_.rate_limit, FloodBurst(options_.rate_limit), options_.clock->Now())});
+  const TokenBucket flood_limit(options_.rate_limit, FloodBurst(options_.rate_limit),
+                                options_.clock->Now());
+  auto owned =
+      std::make_unique<Member>(Member{subscriber, request.name, room, flood_limit, flood_limit});
   Member& member = *owned;
   members_.emplace(subscriber, std::move(owned));
   by_name_.emplace(key, &member);

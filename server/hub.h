@@ -115,7 +115,11 @@ class Hub {
     Subscriber* subscriber;
     std::string name;
     std::string room;
-    TokenBucket flood_control;
+    TokenBucket flood_control;  // the lines this member sends
+    // The private messages this member receives, from everyone together: as
+    // many a second as one member may send, so that many senders, each within
+    // its own limit, cannot fill its queue and get it cut off as too slow.
+    TokenBucket private_inbox;
   };
   struct Room {
     std::unique_ptr<RoomLog> log;

@@ -115,6 +115,13 @@ void Hub::PrivateLocked(Member& member, const std::string& to, const std::string
     return;
   }
   Member& recipient = *it->second;
+  if (!recipient.private_inbox.TryTake(options_.clock->Now())) {
+    NoticeLocked(member, ERROR,
+                 "not sent: " + recipient.name +
+                     " is getting too many private messages right now; try again in a moment",
+                 client_msg_id);
+    return;
+  }
   ChatMessage message;
   message.set_kind(PRIVATE);
   message.set_user(member.name);

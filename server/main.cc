@@ -23,8 +23,8 @@ int main(int argc, char** argv) {
      cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.max_message_bytes)), "N")
     ("queue-limit", "messages waiting for one client before it is cut off as too slow",
      cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.queue_limit)), "N")
-    ("rate-limit", "lines one client may send per second (bursts of twice that, at least 10); "
-     "0 = no limit",
+    ("rate-limit", "lines one client may send per second (bursts of twice that, at least 10), "
+     "and private messages one user may receive per second; 0 = no limit",
      cxxopts::value<double>()->default_value("20"), "N")
     ("batch-linger-us", "for clients that take batch frames: microseconds a stream waits after a "
      "write before the next one, so messages arriving meanwhile leave together (less CPU per "

@@ -325,6 +325,60 @@ TEST_F(HubTest, PrivateMessagesReachOnlyTheRecipientAndTheSender) {
   EXPECT_EQ(a.Last().kind(), ERROR);
 }
 
+// A clock that moves only when told to (flood control's time).
+class SteppedClock final : public Clock {
+ public:
+  time_point Now() const override { return now_; }
+  void Advance(duration by) { now_ += by; }
+
+ private:
+  time_point now_{};
+};
+
+// Many senders, each within its own flood limit, aim /msg at one user: the
+// recipient takes as many a second as one user may send (the burst first),
+// the senders beyond that get an ERROR carrying their line's id, and the
+// recipient is never refused or dropped.
+TEST(HubPrivateLimitTest, ManySendersCannotFloodOneRecipientWithPrivateMessages) {
+  SteppedClock clock;
+  constexpr double kRate = 2;  // a burst of FloodBurst(2) = 10
+  Hub hub(HubOptions{
+      64, kRate, [](const std::string&) { return std::make_unique<MemoryRoomLog>(5, 7); }, &clock});
+  FakeSubscriber victim;
+  ASSERT_TRUE(hub.Join(&victim, JoinRequest{"victim", "", std::nullopt, std::nullopt}).ok());
+  constexpr int kSenders = 12;
+  std::vector<FakeSubscriber> senders(kSenders + 1);
+  for (int i = 0; i <= kSenders; ++i) {
+    ASSERT_TRUE(
+        hub.Join(&senders[i], JoinRequest{"s" + std::to_string(i), "", std::nullopt, std::nullopt})
+            .ok());
+  }
+  auto send = [&](int i) {
+    hub.Receive(&senders[i], "/msg victim hello from " + std::to_string(i),
+                "id" + std::to_string(i));
+  };
+  for (int i = 0; i < kSenders; ++i) send(i);
+  EXPECT_EQ(victim.OfKind(PRIVATE).size(), 10u);
+  for (int i = 0; i < kSenders; ++i) {
+    const ChatMessage& answer = senders[i].Last();
+    EXPECT_EQ(answer.client_msg_id(), "id" + std::to_string(i));
+    if (i < 10) {
+      EXPECT_EQ(answer.kind(), PRIVATE) << i;
+    } else {
+      EXPECT_EQ(answer.kind(), ERROR) << i;
+      EXPECT_EQ(answer.message(),
+                "not sent: victim is getting too many private messages right now; try again in a "
+                "moment");
+    }
+  }
+  // One more each 1/rate; the victim is still a member throughout.
+  clock.Advance(std::chrono::milliseconds(500));
+  send(kSenders);
+  EXPECT_EQ(senders[kSenders].Last().kind(), PRIVATE);
+  EXPECT_EQ(victim.OfKind(PRIVATE).size(), 11u);
+  EXPECT_EQ(hub.member_count(), kSenders + 2u);
+}
+
 TEST_F(HubTest, BadInputGetsAnErrorEventAndNothingElse) {
   FakeSubscriber a, b;
   Join(a, "alice");

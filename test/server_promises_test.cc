@@ -446,6 +446,44 @@ TEST_F(FloodPromisesTest, ALineRefusedForFloodingGetsAnErrorCarryingItsId) {
   EXPECT_EQ(heard, echoed);
 }
 
+// "Private messages are limited per recipient too": more senders than the
+// burst, each sending one /msg (well within its own limit) at one user: the
+// burst reaches the user, the other senders get the ERROR with their ids,
+// and the user stays connected and is never cut off as slow.
+TEST_F(FloodPromisesTest, APrivateFloodFromManySendersIsRefusedToTheSendersAndSparesTheRecipient) {
+  auto victim = Join("victim");
+  ASSERT_TRUE(victim);
+  constexpr int kSenders = kBurst + 3;
+  std::vector<std::unique_ptr<TestClient>> senders;
+  for (int i = 0; i < kSenders; ++i) {
+    senders.push_back(Join("s" + std::to_string(i)));
+    ASSERT_TRUE(senders.back());
+  }
+  for (int i = 0; i < kSenders; ++i) senders[i]->Send("/msg victim hi", "p" + std::to_string(i));
+  int delivered = 0, refused = 0;
+  for (int i = 0; i < kSenders; ++i) {
+    const std::string id = "p" + std::to_string(i);
+    const auto answer =
+        senders[i]->WaitFor([&](const ChatMessage& m) { return m.client_msg_id() == id; });
+    ASSERT_TRUE(answer) << id << " was never settled";
+    if (answer->kind() == PRIVATE) {
+      ++delivered;
+    } else {
+      ++refused;
+      EXPECT_EQ(answer->kind(), ERROR);
+      EXPECT_EQ(answer->message(),
+                "not sent: victim is getting too many private messages right now; try again in a "
+                "moment");
+    }
+  }
+  EXPECT_EQ(delivered, kBurst);
+  EXPECT_EQ(refused, kSenders - kBurst);
+  // The victim got exactly the burst and is still connected and talking.
+  victim->Send("still here", "v1");
+  ASSERT_TRUE(victim->WaitForText("still here"));
+  EXPECT_EQ(victim->ReceivedOfKind(PRIVATE).size(), static_cast<std::size_t>(kBurst));
+}
+
 // Sending: "client_msg_id (optional, at most 64 bytes) an id the server
 // echoes back on the resulting message"; a longer one, or one that is not
 // printable, gets the line refused with an ERROR (that carries no id: it
