@@ -4,13 +4,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"google.golang.org/protobuf/encoding/protojson"
-
 	"grpc-chat/interop/go/chatpb"
+	"grpc-chat/interop/go/internal/vectortest"
 )
 
 // The vectors every client shares (C++, Go, Python).
@@ -32,27 +29,12 @@ type vectors struct {
 
 func loadVectors(t *testing.T) vectors {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "plain_format.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v vectors
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatal(err)
-	}
+	vectortest.Load(t, "plain_format.json", &v)
 	if len(v.Sanitize) == 0 || len(v.Format) == 0 {
 		t.Fatal("no vectors")
 	}
 	return v
-}
-
-func parseMessage(t *testing.T, raw json.RawMessage) *chatpb.ChatMessage {
-	t.Helper()
-	m := &chatpb.ChatMessage{}
-	if err := protojson.Unmarshal(raw, m); err != nil {
-		t.Fatalf("%s: %v", raw, err)
-	}
-	return m
 }
 
 func TestSanitizeMatchesSharedVectors(t *testing.T) {
@@ -76,7 +58,7 @@ func TestSanitizeMatchesSharedVectors(t *testing.T) {
 func TestLineMatchesSharedVectors(t *testing.T) {
 	extremes := 0 // the vector with seq 2^64-1 and time 0 (CJK, bidi controls, ESC)
 	for _, c := range loadVectors(t).Format {
-		m := parseMessage(t, c.Message)
+		m := vectortest.ParseMessage(t, c.Message)
 		if m.GetSeq() == math.MaxUint64 {
 			extremes++
 		}
@@ -91,7 +73,7 @@ func TestLineMatchesSharedVectors(t *testing.T) {
 
 func TestBatchPrintsEachInnerMessage(t *testing.T) {
 	v := loadVectors(t)
-	got := Lines(parseMessage(t, v.Batch.Message))
+	got := Lines(vectortest.ParseMessage(t, v.Batch.Message))
 	if len(got) != len(v.Batch.Lines) {
 		t.Fatalf("got %d lines, want %d: %q", len(got), len(v.Batch.Lines), got)
 	}

@@ -3,13 +3,9 @@ package resume
 import (
 	"encoding/json"
 	"maps"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"google.golang.org/protobuf/encoding/protojson"
-
-	"grpc-chat/interop/go/chatpb"
+	"grpc-chat/interop/go/internal/vectortest"
 )
 
 // The vectors every client shares (C++, Go, Python).
@@ -35,27 +31,12 @@ type vectors struct {
 
 func loadVectors(t *testing.T) vectors {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "resume.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v vectors
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatal(err)
-	}
+	vectortest.Load(t, "resume.json", &v)
 	if len(v.Position) == 0 || len(v.Line) == 0 || len(v.Settle) == 0 {
 		t.Fatal("no vectors")
 	}
 	return v
-}
-
-func parseMessage(t *testing.T, raw json.RawMessage) *chatpb.ChatMessage {
-	t.Helper()
-	m := &chatpb.ChatMessage{}
-	if err := protojson.Unmarshal(raw, m); err != nil {
-		t.Fatalf("%s: %v", raw, err)
-	}
-	return m
 }
 
 func TestPositionMatchesSharedVectors(t *testing.T) {
@@ -64,7 +45,7 @@ func TestPositionMatchesSharedVectors(t *testing.T) {
 		if positions == nil {
 			positions = Positions{}
 		}
-		show := positions.Advance(parseMessage(t, c.Message))
+		show := positions.Advance(vectortest.ParseMessage(t, c.Message))
 		if show != c.Show || !maps.Equal(positions, c.After) {
 			t.Errorf("%s: Advance(%v, %s) = %v, %v; want %v, %v",
 				c.About, c.Before, c.Message, show, positions, c.Show, c.After)
@@ -82,7 +63,7 @@ func TestClassifyMatchesSharedVectors(t *testing.T) {
 
 func TestSettlesMatchesSharedVectors(t *testing.T) {
 	for _, c := range loadVectors(t).Settle {
-		id, ok := Settles(c.Name, parseMessage(t, c.Message))
+		id, ok := Settles(c.Name, vectortest.ParseMessage(t, c.Message))
 		want := ""
 		if c.Settles != nil {
 			want = *c.Settles
