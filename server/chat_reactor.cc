@@ -59,10 +59,23 @@ ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options
   batching_ = Metadata(*context, kBatchHeader) == "1";
   join_.name = Metadata(*context, kUserHeader).value_or("");
   join_.room = Metadata(*context, kRoomHeader).value_or("");
-  // With a name in the metadata the user joins at once and starts receiving
-  // before saying anything; without one, the first message names it.
-  if (!join_.name.empty() && !JoinHub(join_.name, join_.room)) return;
+  // With a name in the metadata the user joins at once. Without one the
+  // stream is a reader, receiving its room from now on, until its first
+  // message names it.
+  if (join_.name.empty() ? !ListenHub() : !JoinHub(join_.name, join_.room)) return;
   StartRead(&incoming_);
+}
+
+bool ChatReactor::ListenHub() {
+  const grpc::Status status = hub_.Listen(this, join_);
+  if (!status.ok()) {
+    spdlog::info("refused a reader from {}: {}", peer_, status.error_message());
+    MutexLock lock(&mu_);
+    CloseLocked(status);
+    return false;
+  }
+  spdlog::debug("a reader connected from {}", peer_);
+  return true;
 }
 
 bool ChatReactor::JoinHub(std::string name, std::string room) {
@@ -72,8 +85,7 @@ bool ChatReactor::JoinHub(std::string name, std::string room) {
   if (!status.ok()) {
     spdlog::info("refused {} from {}: {}", SanitizeForTerminal(join_.name), peer_,
                  status.error_message());
-    MutexLock lock(&mu_);
-    CloseLocked(status);
+    EndStream(status, "");  // it may be in the hub as a reader
     return false;
   }
   joined_ = true;

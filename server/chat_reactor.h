@@ -67,6 +67,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   void OnDone() override;
 
   void HandleIncoming();
+  // Enter the hub as a reader (no name yet) or as a named member; false
+  // (and the stream closing with the hub's status) if it refuses.
+  bool ListenHub();
   bool JoinHub(std::string name, std::string room);
   // Ends the stream: leaves the hub, then finishes with `status` once drained.
   void EndStream(const grpc::Status& status, std::string_view reason);
@@ -92,8 +95,8 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
 
   // Read side (see the class comment).
   grpc::ByteBuffer incoming_;
-  bool joined_ = false;
-  JoinRequest join_;  // from request metadata; name and room may come with the first message
+  bool joined_ = false;  // a named member (a reader is in the hub, unnamed)
+  JoinRequest join_;     // from request metadata; name and room may come with the first message
 
   Mutex mu_;
   WriteQueue<EnvelopePtr> queue_ ABSL_GUARDED_BY(mu_);

@@ -35,6 +35,20 @@ void Hub::PendingFlush::Run() {
   }
 }
 
+namespace {
+
+// The room a request names, normalised ("" = the lobby), or the status that
+// refuses it.
+grpc::Status RequestedRoom(const JoinRequest& request, std::string* room) {
+  std::string error;
+  *room = NormalizeRoom(request.room.empty() ? kDefaultRoom : request.room, &error);
+  if (!room->empty()) return grpc::Status::OK;
+  return {grpc::StatusCode::INVALID_ARGUMENT,
+          "invalid room '" + SanitizeForTerminal(request.room) + "': " + error};
+}
+
+}  // namespace
+
 grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
   if (auto problem = CheckName(request.name)) {
     // Quoted through the sanitiser: the name may hold anything (escape
@@ -42,37 +56,74 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
     return {grpc::StatusCode::INVALID_ARGUMENT,
             "invalid user name '" + SanitizeForTerminal(request.name) + "': " + *problem};
   }
-  std::string room_error;
-  const std::string room =
-      NormalizeRoom(request.room.empty() ? kDefaultRoom : request.room, &room_error);
-  if (room.empty()) {
-    return {grpc::StatusCode::INVALID_ARGUMENT,
-            "invalid room '" + SanitizeForTerminal(request.room) + "': " + room_error};
-  }
+  std::string room;
+  if (grpc::Status status = RequestedRoom(request, &room); !status.ok()) return status;
 
   LockAndFlush lock(this);
   if (shutting_down_) {
     return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down; try again later"};
   }
-  if (members_.contains(subscriber)) {
+  const auto existing = members_.find(subscriber);
+  if (existing != members_.end() && !existing->second->name.empty()) {
     return {grpc::StatusCode::FAILED_PRECONDITION, "this stream has already joined"};
   }
-  const std::string key = NameKey(request.name);
-  if (by_name_.contains(key)) {
+  if (by_name_.contains(NameKey(request.name))) {
     return {grpc::StatusCode::ALREADY_EXISTS,
             "the name '" + request.name + "' is already in use on this server; pick another"};
   }
-  const TokenBucket flood_limit(options_.rate_limit, FloodBurst(options_.rate_limit),
-                                options_.clock->Now());
-  auto owned =
-      std::make_unique<Member>(Member{subscriber, request.name, room, flood_limit, flood_limit});
-  Member& member = *owned;
-  members_.emplace(subscriber, std::move(owned));
-  by_name_.emplace(key, &member);
-  NoticeLocked(member, NOTICE, "welcome, " + member.name + "; type /help for the list of commands");
-  EnterRoomLocked(member, room, request.resume_after, request.resume_epoch);
+  if (existing != members_.end()) {
+    NameReaderLocked(*existing->second, request.name, room);
+  } else {
+    Member& member = AddMemberLocked(subscriber, request.name, room);
+    NoticeLocked(member, NOTICE, WelcomeText(member.name));
+    EnterRoomLocked(member, room, request.resume_after, request.resume_epoch);
+  }
   DropRefusedLocked();
   return grpc::Status::OK;
+}
+
+grpc::Status Hub::Listen(Subscriber* subscriber, const JoinRequest& request) {
+  std::string room;
+  if (grpc::Status status = RequestedRoom(request, &room); !status.ok()) return status;
+  LockAndFlush lock(this);
+  if (shutting_down_) {
+    return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down; try again later"};
+  }
+  if (members_.contains(subscriber)) {
+    return {grpc::StatusCode::FAILED_PRECONDITION, "this stream is in the hub already"};
+  }
+  Member& reader = AddMemberLocked(subscriber, "", room);
+  EnterRoomLocked(reader, room, request.resume_after, request.resume_epoch);
+  DropRefusedLocked();
+  return grpc::Status::OK;
+}
+
+std::string Hub::WelcomeText(const std::string& name) {
+  return "welcome, " + name + "; type /help for the list of commands";
+}
+
+Hub::Member& Hub::AddMemberLocked(Subscriber* subscriber, const std::string& name,
+                                  const std::string& room) {
+  const TokenBucket flood_limit(options_.rate_limit, FloodBurst(options_.rate_limit),
+                                options_.clock->Now());
+  auto owned = std::make_unique<Member>(Member{subscriber, name, room, flood_limit, flood_limit});
+  Member& member = *owned;
+  members_.emplace(subscriber, std::move(owned));
+  if (!name.empty()) by_name_.emplace(NameKey(name), &member);
+  return member;
+}
+
+void Hub::NameReaderLocked(Member& member, const std::string& name, const std::string& room) {
+  member.name = name;
+  by_name_.emplace(NameKey(name), &member);
+  NoticeLocked(member, NOTICE, WelcomeText(name));
+  if (room == member.room) {
+    AnnounceJoinLocked(member);
+    return;
+  }
+  // Its first message names another room: go there, with that room's history.
+  std::erase(RoomLocked(member.room).members, &member);
+  EnterRoomLocked(member, room, std::nullopt, std::nullopt);
 }
 
 void Hub::Leave(Subscriber* subscriber, std::string_view reason) {
@@ -114,6 +165,14 @@ void Hub::EnterRoomLocked(Member& member, const std::string& room_name,
                           std::optional<std::uint64_t> resume_epoch) {
   Room& room = RoomLocked(room_name);
   member.room = room_name;
+  ReplayLocked(member, room, resume_after, resume_epoch);
+  room.members.push_back(&member);
+  if (!member.name.empty()) AnnounceJoinLocked(member);
+}
+
+void Hub::ReplayLocked(Member& member, Room& room, std::optional<std::uint64_t> resume_after,
+                       std::optional<std::uint64_t> resume_epoch) {
+  const std::string& room_name = member.room;
   Replay replay;
   if (resume_after && resume_epoch && *resume_epoch != room.log->epoch()) {
     replay = room.log->Recent();  // another life of the room: its numbers mean nothing here
@@ -158,8 +217,10 @@ void Hub::EnterRoomLocked(Member& member, const std::string& room_name,
     copy.set_replay(true);
     DeliverLocked(member, MakeEnvelope(std::move(copy)));
   }
-  room.members.push_back(&member);
+}
 
+void Hub::AnnounceJoinLocked(Member& member) {
+  const std::string& room_name = member.room;
   ChatMessage joined;
   joined.set_kind(JOIN);
   joined.set_user(member.name);
@@ -171,6 +232,7 @@ void Hub::EnterRoomLocked(Member& member, const std::string& room_name,
 void Hub::ExitRoomLocked(Member& member, std::string_view reason) {
   Room& room = RoomLocked(member.room);
   std::erase(room.members, &member);
+  if (member.name.empty()) return;  // a reader comes and goes unannounced
   ChatMessage left;
   left.set_kind(LEAVE);
   left.set_user(member.name);
@@ -186,7 +248,7 @@ void Hub::RemoveLocked(Subscriber* subscriber, std::string_view reason) {
   if (it == members_.end()) return;
   std::unique_ptr<Member> member = std::move(it->second);
   members_.erase(it);
-  by_name_.erase(NameKey(member->name));
+  if (!member->name.empty()) by_name_.erase(NameKey(member->name));
   ExitRoomLocked(*member, reason);
 }
 
@@ -236,7 +298,9 @@ void Hub::DropRefusedLocked() {
     Subscriber* subscriber = refused_.back();
     refused_.pop_back();
     if (const auto it = members_.find(subscriber); it != members_.end()) {
-      spdlog::info("dropping {}: its stream no longer accepts messages", it->second->name);
+      const std::string& name = it->second->name;
+      spdlog::info("dropping {}: its stream no longer accepts messages",
+                   name.empty() ? "a reader" : name);
     }
     RemoveLocked(subscriber, "disconnected");
   }

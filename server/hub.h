@@ -31,7 +31,7 @@ struct HubOptions {
 };
 
 struct JoinRequest {
-  std::string name;
+  std::string name;                           // "" in Listen: a reader, named later by Join
   std::string room;                           // as the user wrote it; "" = the lobby
   std::optional<std::uint64_t> resume_after;  // deliver messages after this seq, not history
   std::optional<std::uint64_t> resume_epoch;  // the room epoch resume_after belongs to
@@ -59,7 +59,19 @@ class Hub {
   // room's history (or what it missed since resume_after) and telling the room.
   // Errors: INVALID_ARGUMENT (bad name or room), ALREADY_EXISTS (name in use),
   // UNAVAILABLE (shutting down). On error nothing changed.
+  //
+  // A subscriber that is a reader (see Listen) is named by this: it is
+  // welcomed and announced in its room, or moved to request.room if that
+  // names another one. On error it stays a reader.
   grpc::Status Join(Subscriber* subscriber, const JoinRequest& request);
+
+  // Puts `subscriber` in a room as a reader: a member with no name yet. It
+  // gets the room's history (or what it missed since resume_after) and then
+  // the room's traffic, is not announced, cannot be sent private messages,
+  // and counts as a reader in /who, until Join names it. request.name is
+  // ignored. Errors: INVALID_ARGUMENT (bad room), UNAVAILABLE (shutting
+  // down), FAILED_PRECONDITION (already in the hub).
+  grpc::Status Listen(Subscriber* subscriber, const JoinRequest& request);
 
   // Flushes, when it goes out of scope (or on Run), the subscribers a
   // delivery left waiting; each holds a reference taken for it.
@@ -113,7 +125,7 @@ class Hub {
 
   struct Member {
     Subscriber* subscriber;
-    std::string name;
+    std::string name;  // "" for a reader (not in by_name_, never announced)
     std::string room;
     TokenBucket flood_control;  // the lines this member sends
     // The private messages this member receives, from everyone together: as
@@ -130,6 +142,19 @@ class Hub {
   static std::int64_t NowUnixMs();
 
   Room& RoomLocked(const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Binds a reader to a free name, welcomes it and announces it, moving it to
+  // `room` first if that is another room.
+  void NameReaderLocked(Member& member, const std::string& name, const std::string& room)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A new member (name "" for a reader), indexed by subscriber and name; not
+  // in a room yet.
+  Member& AddMemberLocked(Subscriber* subscriber, const std::string& name, const std::string& room)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static std::string WelcomeText(const std::string& name);
+  // Sends a joining member the room's history, or what it missed.
+  void ReplayLocked(Member& member, Room& room, std::optional<std::uint64_t> resume_after,
+                    std::optional<std::uint64_t> resume_epoch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AnnounceJoinLocked(Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EnterRoomLocked(Member& member, const std::string& room,
                        std::optional<std::uint64_t> resume_after,
                        std::optional<std::uint64_t> resume_epoch)

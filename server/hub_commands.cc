@@ -175,7 +175,19 @@ void Hub::RenameLocked(Member& member, const std::string& name, std::string_view
 void Hub::WhoLocked(Member& member) {
   const Room& room = RoomLocked(member.room);
   std::string names;
-  for (const Member* other : room.members) names += (names.empty() ? "" : ", ") + other->name;
+  std::size_t readers = 0;
+  for (const Member* other : room.members) {
+    if (other->name.empty()) {
+      ++readers;
+    } else {
+      names += (names.empty() ? "" : ", ") + other->name;
+    }
+  }
+  // Readers have no names to list; they are counted, so the total is true.
+  if (readers > 0) {
+    names += (names.empty() ? "" : ", and ") + std::to_string(readers) +
+             (readers == 1 ? " reader" : " readers");
+  }
   NoticeLocked(member, NOTICE,
                std::to_string(room.members.size()) + " in #" + member.room + ": " + names);
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <optional>
@@ -440,6 +441,106 @@ TEST_F(HubTest, ShutdownClosesEveryStreamWithUnavailable) {
   EXPECT_EQ(b.close_status->error_code(), grpc::StatusCode::UNAVAILABLE);
   FakeSubscriber late;
   EXPECT_EQ(hub_.Join(&late, {"late", "", {}}).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// Readers: streams that connect without a name (docs/protocol.md, "Readers").
+class HubReaderTest : public HubTest {
+ protected:
+  void Listen(FakeSubscriber& s, const std::string& room = "") {
+    ASSERT_TRUE(hub_.Listen(&s, JoinRequest{"", room, std::nullopt, std::nullopt}).ok());
+  }
+};
+
+TEST_F(HubReaderTest, AReaderGetsTheHistoryAndTheRoomUnannounced) {
+  FakeSubscriber alice, reader;
+  Join(alice, "alice");
+  hub_.Receive(&alice, "before", "");
+  Listen(reader);
+  hub_.Receive(&alice, "after", "");
+  ASSERT_EQ(reader.received.size(), 3u);
+  EXPECT_TRUE(reader.received[0].replay());  // alice's JOIN, from history
+  EXPECT_EQ(reader.received[1].message(), "before");
+  EXPECT_TRUE(reader.received[1].replay());
+  EXPECT_EQ(reader.received[2].message(), "after");
+  EXPECT_FALSE(reader.received[2].replay());
+  // Nobody heard of the reader: no JOIN, no LEAVE.
+  hub_.Leave(&reader, "");
+  EXPECT_EQ(alice.OfKind(JOIN).size(), 1u);
+  EXPECT_TRUE(alice.OfKind(LEAVE).empty());
+}
+
+TEST_F(HubReaderTest, WhoCountsReadersAndRoomsCountThem) {
+  FakeSubscriber alice, r1, r2;
+  Join(alice, "alice");
+  Listen(r1);
+  Listen(r2);
+  hub_.Receive(&alice, "/who", "");
+  EXPECT_EQ(alice.Last().message(), "3 in #lobby: alice, and 2 readers");
+  hub_.Receive(&alice, "/rooms", "");
+  EXPECT_EQ(alice.Last().message(), "rooms: #lobby (3)");
+  hub_.Leave(&r2, "");
+  hub_.Receive(&alice, "/who", "");
+  EXPECT_EQ(alice.Last().message(), "2 in #lobby: alice, and 1 reader");
+}
+
+TEST_F(HubReaderTest, NamingAReaderWelcomesAndAnnouncesItWithoutReplayingHistoryAgain) {
+  FakeSubscriber alice, reader;
+  Join(alice, "alice");
+  hub_.Receive(&alice, "hello", "");
+  Listen(reader);
+  const std::size_t before = reader.received.size();
+  Join(reader, "bob");
+  ASSERT_EQ(reader.received.size(), before + 2);
+  EXPECT_EQ(reader.received[before].message(), "welcome, bob; type /help for the list of commands");
+  EXPECT_EQ(reader.received[before + 1].kind(), JOIN);
+  EXPECT_EQ(reader.received[before + 1].subject(), "bob");
+  EXPECT_EQ(alice.Last().message(), "bob joined #lobby");
+  // Named now: it can be written to, and it is listed.
+  hub_.Receive(&alice, "/msg bob hi", "");
+  EXPECT_EQ(reader.Last().kind(), PRIVATE);
+  hub_.Receive(&alice, "/who", "");
+  EXPECT_EQ(alice.Last().message(), "2 in #lobby: alice, bob");
+}
+
+TEST_F(HubReaderTest, AReaderNamedIntoAnotherRoomMovesThereWithThatRoomsHistory) {
+  FakeSubscriber alice, carol, reader;
+  Join(alice, "alice");
+  Join(carol, "carol", "dev");
+  hub_.Receive(&carol, "in dev", "");
+  Listen(reader);
+  Join(reader, "bob", "dev");
+  const auto replayed =
+      std::count_if(reader.received.begin(), reader.received.end(),
+                    [](const ChatMessage& m) { return m.replay() && m.message() == "in dev"; });
+  EXPECT_EQ(replayed, 1);
+  EXPECT_EQ(carol.Last().message(), "bob joined #dev");
+  EXPECT_EQ(alice.Texts(JOIN).size(), 1u);  // only her own: the lobby never heard of bob
+  hub_.Receive(&alice, "/who", "");
+  EXPECT_EQ(alice.Last().message(), "1 in #lobby: alice");
+}
+
+TEST_F(HubReaderTest, AReaderWhoseNameIsTakenStaysAReader) {
+  FakeSubscriber alice, reader;
+  Join(alice, "alice");
+  Listen(reader);
+  EXPECT_EQ(hub_.Join(&reader, {"Alice", "", {}, {}}).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  hub_.Receive(&alice, "still here", "");
+  EXPECT_EQ(reader.Last().message(), "still here");
+  hub_.Receive(&alice, "/who", "");
+  EXPECT_EQ(alice.Last().message(), "2 in #lobby: alice, and 1 reader");
+}
+
+TEST_F(HubReaderTest, ASlowReaderIsDroppedSilently) {
+  FakeSubscriber alice, bob;
+  FakeSubscriber slow(3);
+  Join(alice, "alice");
+  Join(bob, "bob");
+  Listen(slow);
+  for (int i = 0; i < 5; ++i) hub_.Receive(&alice, "m" + std::to_string(i), "");
+  EXPECT_EQ(hub_.member_count(), 2u);
+  EXPECT_TRUE(bob.OfKind(LEAVE).empty());
+  EXPECT_EQ(bob.Texts(CHAT).size(), 5u);
 }
 
 }  // namespace
