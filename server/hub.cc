@@ -22,17 +22,30 @@ Hub::Hub(HubOptions options) : options_(std::move(options)) {}
 Hub::LockAndFlush::LockAndFlush(Hub* hub) : hub_(hub) { hub_->mu_.Lock(); }
 
 Hub::LockAndFlush::~LockAndFlush() {
-  std::vector<Subscriber*> flush;
-  flush.swap(hub_->to_flush_);
+  PendingFlush pending(std::exchange(hub_->to_flush_, {}), std::exchange(hub_->to_resume_, {}));
   hub_->mu_.Unlock();
-  PendingFlush(std::move(flush)).Run();
+  pending.Run();
 }
 
 void Hub::PendingFlush::Run() {
-  for (Subscriber* subscriber : std::exchange(subscribers_, {})) {
+  for (Subscriber* subscriber : std::exchange(flush_, {})) {
     subscriber->Flush();
     subscriber->Unref();
   }
+  // After the flushes: a resumed sender reads on, and its next line should
+  // find the writes of this one under way.
+  for (Subscriber* subscriber : std::exchange(resume_, {})) {
+    subscriber->Resume();
+    subscriber->Unref();
+  }
+}
+
+void Hub::Drained(Subscriber* subscriber) {
+  LockAndFlush lock(this);
+  const auto it = members_.find(subscriber);
+  if (it == members_.end()) return;
+  SetBacklogLocked(*it->second, subscriber->Backlogged());
+  SettleLocked();
 }
 
 namespace {
@@ -78,7 +91,7 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
     NoticeLocked(member, NOTICE, WelcomeText(member.name));
     EnterRoomLocked(member, room, request.resume_after, request.resume_epoch);
   }
-  DropRefusedLocked();
+  SettleLocked();
   return grpc::Status::OK;
 }
 
@@ -94,7 +107,7 @@ grpc::Status Hub::Listen(Subscriber* subscriber, const JoinRequest& request) {
   }
   Member& reader = AddMemberLocked(subscriber, "", room);
   EnterRoomLocked(reader, room, request.resume_after, request.resume_epoch);
-  DropRefusedLocked();
+  SettleLocked();
   return grpc::Status::OK;
 }
 
@@ -122,14 +135,14 @@ void Hub::NameReaderLocked(Member& member, const std::string& name, const std::s
     return;
   }
   // Its first message names another room: go there, with that room's history.
-  std::erase(RoomLocked(member.room).members, &member);
+  LeaveRoomListLocked(member);
   EnterRoomLocked(member, room, std::nullopt, std::nullopt);
 }
 
 void Hub::Leave(Subscriber* subscriber, std::string_view reason) {
   LockAndFlush lock(this);
   RemoveLocked(subscriber, reason);
-  DropRefusedLocked();
+  SettleLocked();
 }
 
 void Hub::Shutdown() {
@@ -144,7 +157,12 @@ void Hub::Shutdown() {
   members_.clear();
   by_name_.clear();
   refused_.clear();
-  for (auto& [name, room] : rooms_) room.members.clear();
+  to_release_.clear();
+  for (auto& [name, room] : rooms_) {
+    room.members.clear();
+    room.held.clear();  // their streams are closing: nothing more is posted
+    room.backlogged = 0;
+  }
 }
 
 std::size_t Hub::member_count() const {
@@ -165,6 +183,7 @@ void Hub::EnterRoomLocked(Member& member, const std::string& room_name,
                           std::optional<std::uint64_t> resume_epoch) {
   Room& room = RoomLocked(room_name);
   member.room = room_name;
+  if (member.backlogged) ++room.backlogged;  // its queue comes along
   ReplayLocked(member, room, resume_after, resume_epoch);
   room.members.push_back(&member);
   if (!member.name.empty()) AnnounceJoinLocked(member);
@@ -229,9 +248,20 @@ void Hub::AnnounceJoinLocked(Member& member) {
   BroadcastLocked(room_name, std::move(joined));
 }
 
-void Hub::ExitRoomLocked(Member& member, std::string_view reason) {
+void Hub::LeaveRoomListLocked(Member& member) {
   Room& room = RoomLocked(member.room);
   std::erase(room.members, &member);
+  if (member.backlogged) --room.backlogged;
+  if (member.held) {
+    std::erase(room.held, &member);
+    member.held.reset();
+  }
+  // Fewer members: the room may no longer be congested.
+  if (!room.held.empty()) to_release_.push_back(member.room);
+}
+
+void Hub::ExitRoomLocked(Member& member, std::string_view reason) {
+  LeaveRoomListLocked(member);
   if (member.name.empty()) return;  // a reader comes and goes unannounced
   ChatMessage left;
   left.set_kind(LEAVE);
@@ -260,6 +290,72 @@ void Hub::BroadcastLocked(const std::string& room_name, ChatMessage message) {
   for (Member* member : room.members) DeliverLocked(*member, envelope);
 }
 
+bool Hub::CongestedLocked(const Room& room) const {
+  return room.backlogged >= 2 && 2 * room.backlogged > room.members.size();
+}
+
+void Hub::SetBacklogLocked(Member& member, bool backlogged) {
+  if (backlogged == member.backlogged) return;
+  member.backlogged = backlogged;
+  Room& room = RoomLocked(member.room);
+  if (backlogged) {
+    ++room.backlogged;
+    return;
+  }
+  --room.backlogged;
+  if (!room.held.empty()) to_release_.push_back(member.room);
+}
+
+void Hub::PostLocked(Member& member, Kind kind, std::string text, std::string_view client_msg_id) {
+  Room& room = RoomLocked(member.room);
+  if (CongestedLocked(room)) {
+    member.held = Member::HeldLine{kind, std::move(text), std::string(client_msg_id)};
+    room.held.push_back(&member);
+    // Once in a while, a word on why its lines are slow to go out.
+    const Clock::time_point now = options_.clock->Now();
+    if (member.told_held == Clock::time_point::min() ||
+        now - member.told_held >= kHeldNoticeEvery) {
+      member.told_held = now;
+      NoticeLocked(member, NOTICE,
+                   "#" + member.room +
+                       " is busy: the server is sending faster than its members can read, so it "
+                       "takes your lines more slowly until they catch up; nothing is lost");
+    }
+    if (room.held.size() == 1) {
+      spdlog::debug("#{}: {} of {} members are backlogged; holding its senders back", member.room,
+                    room.backlogged, room.members.size());
+    }
+    return;
+  }
+  if (kind == ACTION) {
+    ActionLocked(member, text, client_msg_id);
+  } else {
+    SayLocked(member, std::move(text), client_msg_id);
+  }
+}
+
+void Hub::ReleaseHeldLocked(Room& room) {
+  while (!room.held.empty() && !CongestedLocked(room)) {
+    Member& member = *room.held.front();
+    room.held.pop_front();
+    Member::HeldLine line = std::move(*member.held);
+    member.held.reset();
+    PostLocked(member, line.kind, std::move(line.text), line.client_msg_id);
+    member.subscriber->Ref();
+    to_resume_.push_back(member.subscriber);
+  }
+}
+
+void Hub::SettleLocked() {
+  while (true) {
+    DropRefusedLocked();
+    if (to_release_.empty()) return;
+    for (const std::string& name : std::exchange(to_release_, {})) {
+      if (const auto it = rooms_.find(name); it != rooms_.end()) ReleaseHeldLocked(it->second);
+    }
+  }
+}
+
 void Hub::SendLocked(Member& member, ChatMessage message) {
   message.set_time_unix_ms(NowUnixMs());
   DeliverLocked(member, MakeEnvelope(std::move(message)));
@@ -277,7 +373,12 @@ void Hub::NoticeLocked(Member& member, Kind kind, std::string text,
 }
 
 void Hub::DeliverLocked(Member& member, EnvelopePtr envelope) {
-  switch (member.subscriber->Deliver(std::move(envelope))) {
+  const Subscriber::Delivered delivered = member.subscriber->Deliver(std::move(envelope));
+  if (delivered.backlogged != member.backlogged &&
+      delivered.delivery != Subscriber::Delivery::kRefused) {
+    SetBacklogLocked(member, delivered.backlogged);
+  }
+  switch (delivered.delivery) {
     case Subscriber::Delivery::kQueued:
       return;
     case Subscriber::Delivery::kFlushNeeded:

@@ -19,15 +19,19 @@ class FakeSubscriber : public Subscriber {
  public:
   explicit FakeSubscriber(std::size_t capacity = 100000) : capacity_(capacity) {}
 
-  Delivery Deliver(EnvelopePtr envelope) override {
+  Delivered Deliver(EnvelopePtr envelope) override {
     if (closed_ || received.size() >= capacity_) {
       closed_ = true;
       return Delivery::kRefused;
     }
     received.push_back(envelope->message);
     // Ask for a flush now and then, as a real stream does when idle.
-    return received.size() % 3 == 0 ? Delivery::kFlushNeeded : Delivery::kQueued;
+    return {received.size() % 3 == 0 ? Delivery::kFlushNeeded : Delivery::kQueued, backlogged};
   }
+  bool Backlogged() override { return backlogged; }
+  void Resume() override { ++resumes; }
+  bool backlogged = false;  // what Deliver and Backlogged report
+  int resumes = 0;
   void Close(const grpc::Status& status) override {
     closed_ = true;
     close_status = status;
@@ -107,10 +111,10 @@ class LockProbingSubscriber : public FakeSubscriber {
  public:
   explicit LockProbingSubscriber(const Hub& hub) : probe(hub) {}
 
-  Delivery Deliver(EnvelopePtr envelope) override {
-    const Delivery delivery = FakeSubscriber::Deliver(std::move(envelope));
-    if (delivery == Delivery::kFlushNeeded) ++flushes_needed;
-    return delivery;
+  Delivered Deliver(EnvelopePtr envelope) override {
+    const Delivered delivered = FakeSubscriber::Deliver(std::move(envelope));
+    if (delivered.delivery == Delivery::kFlushNeeded) ++flushes_needed;
+    return delivered;
   }
   void Ref() override {
     ++ref_calls;
@@ -143,7 +147,8 @@ TEST_F(HubTest, FlushesAreCalledOutsideTheLockAndBalanced) {
   // Receive leaves the flushes to its result: nothing is flushed until it runs.
   std::vector<Hub::PendingFlush> pending;
   const int flushes_before = a.flushes;
-  for (int i = 0; i < 3; ++i) pending.push_back(hub_.Receive(&a, "held" + std::to_string(i), ""));
+  for (int i = 0; i < 3; ++i)
+    pending.push_back(hub_.Receive(&a, "held" + std::to_string(i), "").flush);
   EXPECT_EQ(a.flushes, flushes_before);
   EXPECT_EQ(a.flushes_needed - a.flushes, 1);  // one in three messages asks for a flush
   pending.clear();
@@ -541,6 +546,91 @@ TEST_F(HubReaderTest, ASlowReaderIsDroppedSilently) {
   EXPECT_EQ(hub_.member_count(), 2u);
   EXPECT_TRUE(bob.OfKind(LEAVE).empty());
   EXPECT_EQ(bob.Texts(CHAT).size(), 5u);
+}
+
+// Overload (docs/architecture.md, "Overload"): while most of a room's
+// members are backlogged, its senders' lines are held, not its readers cut.
+class HubOverloadTest : public HubTest {
+ protected:
+  void SetUp() override {
+    Join(alice, "alice");
+    for (FakeSubscriber* reader : {&b, &c, &d}) {
+      Join(*reader, "r" + std::to_string(reader - &b));
+    }
+  }
+  // Marks the subscribers backlogged; the hub learns it on their next delivery.
+  static void Backlog(std::initializer_list<FakeSubscriber*> subscribers) {
+    for (FakeSubscriber* s : subscribers) s->backlogged = true;
+  }
+  FakeSubscriber alice, b, c, d;
+};
+
+TEST_F(HubOverloadTest, ARoomWithMostMembersBackloggedHoldsItsSendersLinesUntilItCatchesUp) {
+  Backlog({&b, &c, &d});
+  EXPECT_FALSE(hub_.Receive(&alice, "tells the hub", "").held);
+  const Hub::Receipt receipt = hub_.Receive(&alice, "held back", "id1");
+  EXPECT_TRUE(receipt.held);
+  for (const FakeSubscriber* s : {&alice, &b, &c, &d}) {
+    EXPECT_EQ(s->Texts(CHAT), std::vector<std::string>{"tells the hub"});
+  }
+  ASSERT_EQ(alice.OfKind(NOTICE).size(), 2u);  // the welcome, then why
+  EXPECT_EQ(alice.Last().message(),
+            "#lobby is busy: the server is sending faster than its members can read, so it takes "
+            "your lines more slowly until they catch up; nothing is lost");
+  EXPECT_EQ(alice.resumes, 0);
+
+  // One drains: two of four are still backlogged, not most.
+  b.backlogged = false;
+  hub_.Drained(&b);
+  EXPECT_EQ(alice.resumes, 1);
+  for (const FakeSubscriber* s : {&alice, &b, &c, &d}) {
+    EXPECT_EQ(s->Texts(CHAT), (std::vector<std::string>{"tells the hub", "held back"}));
+  }
+  EXPECT_EQ(alice.Last().client_msg_id(), "id1");
+  EXPECT_EQ(hub_.member_count(), 4u) << "nobody was cut";
+}
+
+TEST_F(HubOverloadTest, OneOrAFewSlowReadersAreNotCongestion) {
+  Backlog({&b, &c});  // two of four: not most
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(hub_.Receive(&alice, "m" + std::to_string(i), "").held);
+  }
+  EXPECT_EQ(d.Texts(CHAT).size(), 5u);
+}
+
+TEST_F(HubOverloadTest, OnlyChatLinesAreHeldBack) {
+  Backlog({&b, &c, &d});
+  hub_.Receive(&alice, "tells the hub", "");
+  EXPECT_FALSE(hub_.Receive(&alice, "/who", "").held);
+  EXPECT_EQ(alice.Last().message(), "4 in #lobby: alice, r0, r1, r2");
+  EXPECT_FALSE(hub_.Receive(&alice, "/msg r2 psst", "").held);
+  EXPECT_EQ(d.Last().kind(), PRIVATE);
+  EXPECT_TRUE(hub_.Receive(&alice, "/me waves", "").held);
+}
+
+TEST_F(HubOverloadTest, AHeldSenderThatLeavesLosesOnlyItsLineAndTheRoomGoesOn) {
+  FakeSubscriber bob;
+  Join(bob, "bob");  // five members: three backlogged is most
+  Backlog({&b, &c, &d});
+  hub_.Receive(&alice, "tells the hub", "");
+  ASSERT_TRUE(hub_.Receive(&alice, "alice's", "").held);
+  ASSERT_TRUE(hub_.Receive(&bob, "bob's", "").held);
+  hub_.Leave(&alice, "");
+  b.backlogged = false;
+  hub_.Drained(&b);
+  EXPECT_EQ(alice.resumes, 0);
+  EXPECT_EQ(bob.resumes, 1);
+  EXPECT_EQ(d.Texts(CHAT), (std::vector<std::string>{"tells the hub", "bob's"}));
+}
+
+TEST_F(HubOverloadTest, RemovingBackloggedMembersEndsTheCongestion) {
+  Backlog({&b, &c, &d});
+  hub_.Receive(&alice, "tells the hub", "");
+  ASSERT_TRUE(hub_.Receive(&alice, "held", "").held);
+  hub_.Leave(&c, "");
+  hub_.Leave(&d, "");  // one of two backlogged: a slow reader, not congestion
+  EXPECT_EQ(alice.resumes, 1);
+  EXPECT_EQ(b.Texts(CHAT), (std::vector<std::string>{"tells the hub", "held"}));
 }
 
 }  // namespace
