@@ -3,9 +3,10 @@
 // S subscriber streams and P publisher streams join fresh rooms (named after
 // this run, so no history is replayed) through the chat-user / chat-room
 // metadata. Once every subscriber has seen its own JOIN event, and the JOIN of
-// every publisher of its room, the publishers send chat lines at a set total
-// rate (or flat out, with a bounded number of lines each that not every
-// subscriber has received yet) for --duration seconds. Each line carries its
+// every publisher of its room (in a big room: the PRESENCE event naming it,
+// up to the server's --presence-interval-ms later), the publishers send chat
+// lines at a set total rate (or flat out, with a bounded number of lines each
+// that not every subscriber has received yet) for --duration seconds. Each line carries its
 // publisher, its number and its send time in the text ("p3 n1234 t987654321
 // xxxx"), so every subscriber measures send-to-delivery latency and checks
 // order, and the server's per-room seq shows gaps.
@@ -256,7 +257,9 @@ class StreamBase : public grpc::ClientBidiReactor<ChatMessage, ChatMessage> {
   grpc::ClientContext context_;
   ChatMessage incoming_;
   std::atomic<bool> joined_{false};
-  std::uint64_t next_seq_ = 0;             // the room seq expected next, once joined
+  // The room seq expected next, once joined; 0: whatever comes next (our
+  // own JOIN was not in the room's log: a big room's, see below).
+  std::uint64_t next_seq_ = 0;
   std::vector<std::int64_t> last_number_;  // per publisher; -1 = none yet
 
  public:
@@ -536,15 +539,18 @@ void StreamBase::HandleOne(const ChatMessage& message) {
   if (!joined_.load(std::memory_order_relaxed)) {
     // Before our own JOIN come the welcome notice and nothing else of interest.
     if (message.kind() == chat::JOIN && message.subject() == name_) {
-      next_seq_ = message.seq() + 1;
+      // In a room big enough for the server to coalesce presence, our own
+      // JOIN comes to us alone, outside the room's log (seq 0), and the room
+      // hears of us later in a PRESENCE event.
+      next_seq_ = message.seq() == 0 ? 0 : message.seq() + 1;
       joined_.store(true, std::memory_order_release);
       bench_.Joined(*this, bench_.IsPublisherName(name_));
     }
     return;
   }
   if (message.seq() != 0) {
-    if (message.seq() == next_seq_) {
-      ++next_seq_;
+    if (next_seq_ == 0 || message.seq() == next_seq_) {
+      next_seq_ = message.seq() + 1;
     } else if (message.seq() > next_seq_) {
       bench_.SeqGap(message.seq() - next_seq_);
       next_seq_ = message.seq() + 1;
@@ -561,6 +567,13 @@ void StreamBase::HandleOne(const ChatMessage& message) {
     case chat::JOIN:
       if (!bench_.IsPublisherName(name_) && bench_.IsPublisherName(message.subject())) {
         bench_.PublisherJoinSeen();
+      }
+      break;
+    case chat::PRESENCE:  // a big room's joins, together (--presence-coalesce-above)
+      if (!bench_.IsPublisherName(name_)) {
+        for (const std::string& joined : message.joined()) {
+          if (bench_.IsPublisherName(joined)) bench_.PublisherJoinSeen();
+        }
       }
       break;
     case chat::ERROR:

@@ -112,6 +112,8 @@ std::string_view KindName(Kind kind) {
       return "error";
     case GAP:
       return "gap";
+    case PRESENCE:
+      return "presence";
     default:
       return "chat";
   }
@@ -196,6 +198,7 @@ std::string FormatDisplayLine(const ChatMessage& message, const DisplayStyle& st
     case JOIN:
     case LEAVE:
     case RENAME:
+    case PRESENCE:
     case GAP:
       line += paint(kDim, "-!- " + (room.empty() ? "" : room + " ") + text);
       break;

@@ -309,6 +309,10 @@ void Session::TrackMembers(const ChatMessage& message) {
       members.erase(NameKey(message.user()));
       add(message.subject());
       break;
+    case PRESENCE:  // joins and leaves of a big room, together
+      for (const std::string& name : message.joined()) add(name);
+      for (const std::string& name : message.left()) members.erase(NameKey(name));
+      break;
     case CHAT:
     case ACTION:
       add(message.user());

@@ -30,6 +30,9 @@ HubOptions MakeHubOptions(const ServerOptions& options) {
   hub.max_message_bytes = options.max_message_bytes;
   hub.rate_limit = options.rate_limit;
   hub.clock = options.clock;
+  hub.presence.coalesce_above = options.presence_coalesce_above;
+  hub.presence.interval = options.presence_interval;
+  hub.presence.clock = options.clock;
   const std::size_t history = options.history;
   // Epochs: random per room and server run, so a restarted server's numbers
   // are never mistaken for the old ones.

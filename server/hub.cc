@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 
 #include "common/protocol_keys.h"
 #include "common/terminal_text.h"
@@ -17,7 +18,20 @@ std::int64_t Hub::NowUnixMs() {
       .count();
 }
 
-Hub::Hub(HubOptions options) : options_(std::move(options)) {}
+Hub::Hub(HubOptions options)
+    : options_(std::move(options)),
+      presence_(options_.presence.coalesce_above, options_.presence.interval) {
+  if (options_.presence.coalesce_above == 0) return;
+  if (options_.presence.clock == nullptr) {
+    throw std::invalid_argument("HubOptions::presence: coalescing needs a clock");
+  }
+  presence_timer_ =
+      std::make_unique<AlarmTimer>(options_.presence.clock, [this] { AnnounceDuePresence(); });
+}
+
+Hub::~Hub() {
+  if (presence_timer_) presence_timer_->Stop();
+}
 
 Hub::LockAndFlush::LockAndFlush(Hub* hub) : hub_(hub) { hub_->mu_.Lock(); }
 
@@ -146,23 +160,29 @@ void Hub::Leave(Subscriber* subscriber, std::string_view reason) {
 }
 
 void Hub::Shutdown() {
-  LockAndFlush lock(this);
-  shutting_down_ = true;
-  const grpc::Status status(grpc::StatusCode::UNAVAILABLE,
-                            "the server is shutting down; reconnect later");
-  for (auto& [subscriber, member] : members_) {
-    NoticeLocked(*member, NOTICE, "the server is shutting down");
-    subscriber->Close(status);
+  {
+    LockAndFlush lock(this);
+    shutting_down_ = true;
+    const grpc::Status status(grpc::StatusCode::UNAVAILABLE,
+                              "the server is shutting down; reconnect later");
+    for (auto& [subscriber, member] : members_) {
+      NoticeLocked(*member, NOTICE, "the server is shutting down");
+      subscriber->Close(status);
+    }
+    members_.clear();
+    by_name_.clear();
+    refused_.clear();
+    to_release_.clear();
+    for (auto& [name, room] : rooms_) {
+      room.members.clear();
+      room.held.clear();  // their streams are closing: nothing more is posted
+      room.backlogged = 0;
+    }
+    presence_.Clear();  // nobody left to tell
   }
-  members_.clear();
-  by_name_.clear();
-  refused_.clear();
-  to_release_.clear();
-  for (auto& [name, room] : rooms_) {
-    room.members.clear();
-    room.held.clear();  // their streams are closing: nothing more is posted
-    room.backlogged = 0;
-  }
+  // Unlocked: an alarm callback under way takes mu_ (and then finds the
+  // hub shutting down).
+  if (presence_timer_) presence_timer_->Stop();
 }
 
 std::size_t Hub::member_count() const {
@@ -245,7 +265,7 @@ void Hub::AnnounceJoinLocked(Member& member) {
   joined.set_user(member.name);
   joined.set_subject(member.name);
   joined.set_message(member.name + " joined #" + room_name);
-  BroadcastLocked(room_name, std::move(joined));
+  PresenceLocked(member, RoomLocked(room_name), std::move(joined));
 }
 
 void Hub::LeaveRoomListLocked(Member& member) {
@@ -270,7 +290,7 @@ void Hub::ExitRoomLocked(Member& member, std::string_view reason) {
   std::string text = member.name + " left #" + member.room;
   if (!reason.empty()) text += " (" + std::string(reason) + ")";
   left.set_message(std::move(text));
-  BroadcastLocked(member.room, std::move(left));
+  PresenceLocked(member, RoomLocked(member.room), std::move(left));
 }
 
 void Hub::RemoveLocked(Subscriber* subscriber, std::string_view reason) {
@@ -283,6 +303,7 @@ void Hub::RemoveLocked(Subscriber* subscriber, std::string_view reason) {
 }
 
 void Hub::BroadcastLocked(const std::string& room_name, ChatMessage message) {
+  AnnounceHeldBeforeLocked(room_name, message);
   Room& room = RoomLocked(room_name);
   message.set_room(room_name);
   message.set_time_unix_ms(NowUnixMs());

@@ -17,6 +17,8 @@
 #include "common/clock.h"
 #include "common/mutex.h"
 #include "common/token_bucket.h"
+#include "server/alarm_timer.h"
+#include "server/presence_coalescer.h"
 #include "server/room_log.h"
 #include "server/subscriber.h"
 
@@ -29,6 +31,8 @@ struct HubOptions {
   double rate_limit = 0;
   RoomLogFactory make_room_log;        // one log per room, made on first join
   const Clock* clock = SteadyClock();  // flood control's time; outlives the hub
+  // Joins and leaves in big rooms, announced together (off unless set).
+  PresenceOptions presence;
 };
 
 struct JoinRequest {
@@ -49,10 +53,19 @@ struct JoinRequest {
 // Lock order: Hub::mu_ before any subscriber's own mutex. Subscribers must
 // never call into the hub while holding their mutex.
 //
+// Presence in big rooms (options.presence): above a room size, joins and
+// leaves are held (PresenceCoalescer) and announced together, one PRESENCE
+// event per room per interval, from an alarm (AlarmTimer; order: Hub::mu_,
+// then the timer's). The joiner still gets its own JOIN at once, and the
+// room hears what is held before anything else of those concerned (see
+// AnnounceHeldBeforeLocked), so every member's view stays consistent.
+//
 // All public methods are safe to call from any thread.
 class Hub {
  public:
+  // Throws std::invalid_argument if presence.coalesce_above is set without a clock.
   explicit Hub(HubOptions options);
+  ~Hub();  // waits for a presence alarm under way; call Shutdown first on a live server
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
@@ -120,7 +133,9 @@ class Hub {
   // the hub holds no pointer to `subscriber`.
   void Leave(Subscriber* subscriber, std::string_view reason);
 
-  // Tells every member, closes every stream with UNAVAILABLE and refuses new joins.
+  // Tells every member, closes every stream with UNAVAILABLE and refuses new
+  // joins. Held presence is dropped, and the presence alarm stopped (waited
+  // for: do not call it from an alarm callback).
   void Shutdown();
 
   std::size_t member_count() const;
@@ -196,6 +211,19 @@ class Hub {
   void RemoveLocked(Subscriber* subscriber, std::string_view reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Presence (see the class comment). A JOIN or LEAVE event about `member`,
+  // who has just been added to or removed from `room`: broadcast, or held
+  // when the room is big (the joiner then gets its own copy at once).
+  void PresenceLocked(Member& member, Room& room, ChatMessage event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Announces what `room` holds if `message` must not reach the room first:
+  // any JOIN, LEAVE or RENAME, and chat or /me from someone whose join is held.
+  void AnnounceHeldBeforeLocked(const std::string& room, const ChatMessage& message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AnnounceHeldLocked(const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The presence alarm: announces the rooms that are due.
+  void AnnounceDuePresence();
+
   // Appends to the room's log and delivers to every member.
   void BroadcastLocked(const std::string& room, ChatMessage message)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -259,6 +287,9 @@ class Hub {
   // held lines (SettleLocked). Keys of rooms_.
   std::vector<std::string> to_release_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  PresenceCoalescer presence_ ABSL_GUARDED_BY(mu_);
+  // Null when presence is not coalesced. Last: stopped and destroyed first.
+  std::unique_ptr<AlarmTimer> presence_timer_;
 };
 
 }  // namespace chat

@@ -35,6 +35,13 @@ int main(int argc, char** argv) {
      "write before the next one, so messages arriving meanwhile leave together (less CPU per "
      "message at high rates, up to this much more latency); 0 = off",
      cxxopts::value<long>()->default_value(std::to_string(defaults.batch_linger.count())), "N")
+    ("presence-coalesce-above", "in rooms of more members than this, joins and leaves are "
+     "announced together, one event per room per --presence-interval-ms; 0 = never",
+     cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.presence_coalesce_above)),
+     "N")
+    ("presence-interval-ms", "how long a big room's joins and leaves are gathered before they are "
+     "announced, in milliseconds",
+     cxxopts::value<long>()->default_value(std::to_string(defaults.presence_interval.count())), "N")
     ("log-level", "trace, debug, info, warn, error, critical or off",
      cxxopts::value<std::string>()->default_value("info"), "LEVEL")
     ("h,help", "show this help");
@@ -53,6 +60,12 @@ int main(int argc, char** argv) {
     chat::ExitWithUsageError("chat-server", "--batch-linger-us must be between 0 and 1000000");
   }
   server_options.batch_linger = std::chrono::microseconds(linger_us);
+  server_options.presence_coalesce_above = parsed["presence-coalesce-above"].as<std::size_t>();
+  const long presence_ms = parsed["presence-interval-ms"].as<long>();
+  if (presence_ms < 1 || presence_ms > 60000) {
+    chat::ExitWithUsageError("chat-server", "--presence-interval-ms must be between 1 and 60000");
+  }
+  server_options.presence_interval = std::chrono::milliseconds(presence_ms);
   if (server_options.rate_limit < 0) {
     chat::ExitWithUsageError("chat-server", "--rate-limit must be 0 (off) or more");
   }
@@ -97,10 +110,15 @@ int main(int argc, char** argv) {
   const std::string host = server_options.listen.substr(0, server_options.listen.rfind(':'));
   spdlog::info(
       "chat-server listening on {}:{} (history {}, max message {} bytes, queue limit {} messages "
-      "or {} bytes, rate limit {}/s, batch linger {} us)",
+      "or {} bytes, rate limit {}/s, batch linger {} us, {})",
       host, server.port(), server_options.history, server_options.max_message_bytes,
       server_options.queue_limit, server_options.queue_bytes, server_options.rate_limit,
-      server_options.batch_linger.count());
+      server_options.batch_linger.count(),
+      server_options.presence_coalesce_above == 0
+          ? std::string("presence never coalesced")
+          : "presence coalesced above " + std::to_string(server_options.presence_coalesce_above) +
+                " members every " + std::to_string(server_options.presence_interval.count()) +
+                " ms");
 
   chat::MemoryTrimmer trimmer;
 

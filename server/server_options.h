@@ -26,6 +26,13 @@ struct ServerOptions {
   // 1 ms: busy streams leave in far fewer writes (4.7x the throughput flat
   // out, docs/benchmarks.md) for at most 2 ms more latency; quiet ones never wait.
   std::chrono::microseconds batch_linger{1000};
+  // Presence in big rooms: in a room of more members than this (counting the
+  // one who comes or goes), joins and leaves are announced together, in one
+  // PRESENCE event per room per presence_interval; 0 = never. 50: a room
+  // where a join reaches 50 people costs about 50 deliveries either way,
+  // and joins into a room of 1000 cost 1000 per interval, not 1000 each.
+  std::size_t presence_coalesce_above = 50;
+  std::chrono::milliseconds presence_interval{1000};
   // The time flood control and the linger run on; tests pass a manual clock.
   // Outlives the server.
   const AlarmClock* clock = GrpcClock();

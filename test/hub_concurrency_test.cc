@@ -35,6 +35,7 @@
 #include "server/hub.h"
 #include "server/memory_room_log.h"
 #include "test/support/hub_lock_probe.h"
+#include "test/support/manual_clock.h"
 
 namespace chat {
 namespace {
@@ -611,5 +612,186 @@ TEST_F(HubConcurrencyTest, EveryMemberGetsEveryMessageOfItsRoomsOnceInOrderAndRe
       refs, probe_.probes(), interleavings);
 }
 
+// Presence in big rooms under threads: members join, talk, rename and leave
+// one big room from several threads while another thread moves the clock
+// that the hub's presence alarm runs on. An observer that stays throughout
+// keeps the room's member list from the events alone (JOIN, LEAVE, RENAME,
+// PRESENCE); at the end it must be exactly the room (/who), nobody may have
+// spoken before the room heard they came, and every member's room messages
+// must be contiguous.
+class PresenceTracker final : public Subscriber {
+ public:
+  explicit PresenceTracker(std::string name) : name_(std::move(name)) {}
+
+  Delivered Deliver(EnvelopePtr envelope) override {
+    std::lock_guard lock(mu_);
+    const ChatMessage& m = envelope->message;
+    if (m.replay()) return Delivery::kQueued;
+    if (!joined_) {
+      // Before its own JOIN: the welcome (and history, skipped above).
+      if (m.kind() == JOIN && m.subject() == name_) {
+        joined_ = true;
+        last_seq_ = m.seq();  // 0 when the join is held: the next room message starts
+        members_.insert(NameKey(name_));
+      }
+      return Delivery::kQueued;
+    }
+    if (m.seq() > 0) {
+      if (last_seq_ != 0 && m.seq() != last_seq_ + 1) ++gaps_;
+      last_seq_ = m.seq();
+    }
+    switch (m.kind()) {
+      case JOIN:
+        members_.insert(NameKey(m.subject()));
+        break;
+      case LEAVE:
+        members_.erase(NameKey(m.subject()));
+        break;
+      case RENAME:
+        if (m.user() == name_) name_ = m.subject();
+        members_.erase(NameKey(m.user()));
+        members_.insert(NameKey(m.subject()));
+        break;
+      case PRESENCE:
+        ++presence_events_;
+        for (const std::string& name : m.joined()) members_.insert(NameKey(name));
+        for (const std::string& name : m.left()) members_.erase(NameKey(name));
+        break;
+      case CHAT:
+      case ACTION:
+        if (!members_.contains(NameKey(m.user()))) ++unannounced_;
+        break;
+      case NOTICE:
+        last_notice_ = m.message();
+        break;
+      default:
+        break;
+    }
+    return Delivery::kQueued;
+  }
+  bool Backlogged() override { return false; }
+  void Resume() override {}
+  void Close(const grpc::Status&) override {}
+  void Flush() override {}
+  void Ref() override {}
+  void Unref() override {}
+
+  struct Seen {
+    std::set<std::string> members;
+    int gaps, unannounced, presence_events;
+    std::string last_notice;
+  };
+  Seen seen() const {
+    std::lock_guard lock(mu_);
+    return {members_, gaps_, unannounced_, presence_events_, last_notice_};
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string name_;
+  bool joined_ = false;
+  std::uint64_t last_seq_ = 0;
+  std::set<std::string> members_;  // NameKey
+  int gaps_ = 0, unannounced_ = 0, presence_events_ = 0;
+  std::string last_notice_;
+};
+
+TEST(HubPresenceConcurrencyTest, AnObserversListFromTheEventsIsTheRoomAndNobodySpeaksUnannounced) {
+  constexpr int kPresenceThreads = 4;
+  constexpr int kSteps = 400;
+  testing::ManualClock clock;
+  PresenceTracker observer("observer");
+  std::vector<std::unique_ptr<PresenceTracker>> trackers;  // outlive the hub
+  std::mutex trackers_mu;
+  HubOptions options;
+  options.max_message_bytes = 256;
+  options.rate_limit = 0;
+  options.make_room_log = [](const std::string&) {
+    return std::make_unique<MemoryRoomLog>(kHistory, kEpoch);
+  };
+  options.presence = {5, 50ms, &clock};
+  Hub hub(options);
+  spdlog::set_level(spdlog::level::warn);
+
+  ASSERT_TRUE(hub.Join(&observer, {"observer", "big", {}, {}}).ok());
+  std::atomic<bool> stop{false};
+  std::thread ticker([&] {
+    while (!stop.load()) {
+      clock.Advance(20ms);
+      std::this_thread::yield();
+    }
+  });
+  std::latch start(kPresenceThreads);
+  std::vector<std::thread> threads;
+  std::atomic<int> joins{0}, leaves{0}, renames{0}, lines{0};
+  for (int t = 0; t < kPresenceThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 random(2000 + t);
+      std::vector<PresenceTracker*> mine;
+      int made = 0;
+      start.arrive_and_wait();
+      for (int step = 0; step < kSteps; ++step) {
+        const int dice = static_cast<int>(random() % 100);
+        if (mine.size() < 3 || dice < 25) {
+          const std::string name = "t" + std::to_string(t) + "n" + std::to_string(made++);
+          auto tracker = std::make_unique<PresenceTracker>(name);
+          PresenceTracker* raw = tracker.get();
+          {
+            std::lock_guard lock(trackers_mu);
+            trackers.push_back(std::move(tracker));
+          }
+          if (hub.Join(raw, {name, "big", {}, {}}).ok()) {
+            mine.push_back(raw);
+            ++joins;
+          }
+          continue;
+        }
+        PresenceTracker* who = mine[random() % mine.size()];
+        if (dice < 50) {
+          hub.Leave(who, "");
+          std::erase(mine, who);
+          ++leaves;
+        } else if (dice < 60) {
+          hub.Receive(who, "/nick t" + std::to_string(t) + "r" + std::to_string(made++), "");
+          ++renames;
+        } else {
+          hub.Receive(who, dice < 90 ? "hello" : "/me waves", "");
+          ++lines;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  stop = true;
+  ticker.join();
+  clock.Advance(1s);  // everything held is announced
+
+  hub.Receive(&observer, "/who", "");
+  const PresenceTracker::Seen seen = observer.seen();
+  // "N in #big: a, b, c"
+  const std::string& who = seen.last_notice;
+  const std::size_t colon = who.find(": ");
+  ASSERT_NE(colon, std::string::npos) << who;
+  std::set<std::string> room;
+  for (std::size_t at = colon + 2; at <= who.size();) {
+    const std::size_t comma = std::min(who.find(", ", at), who.size());
+    room.insert(NameKey(who.substr(at, comma - at)));
+    at = comma + 2;
+  }
+  EXPECT_EQ(seen.members, room) << who;
+  EXPECT_EQ(seen.gaps, 0);
+  EXPECT_EQ(seen.unannounced, 0) << "a line reached the room before the news of its sender";
+  EXPECT_GT(seen.presence_events, 0);
+  for (const auto& tracker : trackers) {
+    const PresenceTracker::Seen member = tracker->seen();
+    EXPECT_EQ(member.gaps, 0);
+  }
+  EXPECT_GT(joins.load(), kPresenceThreads * kSteps / 5);
+  EXPECT_GT(leaves.load(), kPresenceThreads * kSteps / 10);
+  EXPECT_GT(renames.load(), kPresenceThreads * kSteps / 40);
+  EXPECT_GT(lines.load(), kPresenceThreads * kSteps / 10);
+  std::printf("presence: %d joins, %d leaves, %d renames, %d lines, %d PRESENCE events seen\n",
+              joins.load(), leaves.load(), renames.load(), lines.load(), seen.presence_events);
+}
 }  // namespace
 }  // namespace chat

@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <iostream>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "server/memory_room_log.h"
 #include "test/support/hub_lock_probe.h"
+#include "test/support/manual_clock.h"
 
 namespace chat {
 namespace {
@@ -631,6 +634,367 @@ TEST_F(HubOverloadTest, RemovingBackloggedMembersEndsTheCongestion) {
   hub_.Leave(&d, "");  // one of two backlogged: a slow reader, not congestion
   EXPECT_EQ(alice.resumes, 1);
   EXPECT_EQ(b.Texts(CHAT), (std::vector<std::string>{"tells the hub", "held"}));
+}
+
+// Presence in big rooms (issue 12), on a manual clock: the hub's presence
+// alarm runs on the clock's thread, and Advance() returns once it has, so
+// every check below is exact.
+class PresenceHubTest : public ::testing::Test {
+ protected:
+  static constexpr std::size_t kAbove = 3;  // rooms of 4 and more are big
+  static constexpr auto kInterval = std::chrono::milliseconds(1000);
+
+  explicit PresenceHubTest(std::size_t above = kAbove, std::size_t history = 50)
+      : hub_(Options(above, history, &clock_)) {}
+  static HubOptions Options(std::size_t above, std::size_t history, const AlarmClock* clock) {
+    HubOptions options{64, 0, [history](const std::string&) {
+                         return std::make_unique<MemoryRoomLog>(history, 7);
+                       }};
+    options.presence = {above, kInterval, clock};
+    return options;
+  }
+
+  void Join(FakeSubscriber& s, const std::string& name, const std::string& room = "big") {
+    ASSERT_TRUE(hub_.Join(&s, {name, room, std::nullopt, std::nullopt}).ok()) << name;
+  }
+  // Joins n members named prefix0, prefix1, ... (subscribers made by the test).
+  std::vector<std::string> JoinMany(std::vector<FakeSubscriber>& subscribers,
+                                    const std::string& prefix) {
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < subscribers.size(); ++i) {
+      names.push_back(prefix + std::to_string(i));
+      Join(subscribers[i], names.back());
+    }
+    return names;
+  }
+  static std::vector<std::string> Joined(const ChatMessage& m) {
+    return {m.joined().begin(), m.joined().end()};
+  }
+  static std::vector<std::string> Left(const ChatMessage& m) {
+    return {m.left().begin(), m.left().end()};
+  }
+  // JOIN and LEAVE events about `name` that `s` got (live, not history).
+  static int EventsAbout(const FakeSubscriber& s, const std::string& name) {
+    int n = 0;
+    for (const ChatMessage& m : s.received) {
+      if ((m.kind() == JOIN || m.kind() == LEAVE) && m.subject() == name && !m.replay()) ++n;
+    }
+    return n;
+  }
+
+  testing::ManualClock clock_;  // first: outlives the hub and its alarm
+  Hub hub_;
+};
+
+TEST_F(PresenceHubTest, BelowTheSizeEveryJoinAndLeaveIsItsOwnEventAtOnce) {
+  FakeSubscriber a, b, c;
+  Join(a, "ana");
+  Join(b, "bo");
+  Join(c, "cy");  // a room of 3: not above 3
+  EXPECT_EQ(a.Texts(JOIN),
+            (std::vector<std::string>{"ana joined #big", "bo joined #big", "cy joined #big"}));
+  EXPECT_EQ(c.Last().seq(), 3u);
+  hub_.Leave(&c, "");
+  EXPECT_EQ(a.Last().message(), "cy left #big");
+  EXPECT_EQ(clock_.armed_alarms(), 0u);
+  clock_.Advance(10 * kInterval);
+  EXPECT_TRUE(a.OfKind(PRESENCE).empty());
+}
+
+TEST_F(PresenceHubTest, JoinsAboveTheSizeWithinAnIntervalGiveEachMemberOneEvent) {
+  std::vector<FakeSubscriber> first(3), later(9);
+  JoinMany(first, "a");
+  const std::vector<std::string> names = JoinMany(later, "j");
+  // The room heard nothing yet; each joiner got its own JOIN at once, after
+  // its history, outside the room's log.
+  for (const FakeSubscriber& s : first) {
+    for (const std::string& name : names) EXPECT_EQ(EventsAbout(s, name), 0) << name;
+  }
+  for (std::size_t i = 0; i < later.size(); ++i) {
+    const ChatMessage& own = later[i].Last();
+    EXPECT_EQ(own.kind(), JOIN);
+    EXPECT_EQ(own.subject(), names[i]);
+    EXPECT_EQ(own.message(), names[i] + " joined #big");
+    EXPECT_EQ(own.room(), "big");
+    EXPECT_EQ(own.seq(), 0u);
+    EXPECT_EQ(own.epoch(), 7u);
+    EXPECT_FALSE(own.replay());
+    for (std::size_t j = 0; j < names.size(); ++j) {
+      if (j != i) {
+        EXPECT_EQ(EventsAbout(later[i], names[j]), 0);
+      }
+    }
+  }
+  ASSERT_EQ(clock_.armed_alarms(), 1u);
+
+  clock_.Advance(kInterval - std::chrono::milliseconds(1));
+  EXPECT_TRUE(first[0].OfKind(PRESENCE).empty());
+  clock_.Advance(std::chrono::milliseconds(1));
+  std::vector<FakeSubscriber*> everyone;
+  for (auto& s : first) everyone.push_back(&s);
+  for (auto& s : later) everyone.push_back(&s);
+  for (const FakeSubscriber* s : everyone) {
+    const auto presence = s->OfKind(PRESENCE);
+    ASSERT_EQ(presence.size(), 1u);
+    EXPECT_EQ(presence[0].message(), "9 joined #big: j0, j1, j2 and 6 others");
+    EXPECT_EQ(Joined(presence[0]), names);
+    EXPECT_TRUE(Left(presence[0]).empty());
+    EXPECT_EQ(presence[0].user(), "*");
+    EXPECT_EQ(presence[0].seq(), 4u) << "after the three JOINs, no gap";
+    EXPECT_EQ(s->Last().kind(), PRESENCE);
+  }
+  EXPECT_EQ(clock_.armed_alarms(), 0u);
+  clock_.Advance(10 * kInterval);
+  EXPECT_EQ(first[0].OfKind(PRESENCE).size(), 1u);
+}
+
+TEST_F(PresenceHubTest, LeavesAboveTheSizeLikewise) {
+  std::vector<FakeSubscriber> members(10);
+  const std::vector<std::string> names = JoinMany(members, "m");
+  clock_.Advance(kInterval);  // the joins of m3..m9
+  for (int i = 5; i < 10; ++i) hub_.Leave(&members[i], i == 9 ? "connection lost" : "");
+  // Each left a room of more than 3: held.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(members[i].Last().kind(), PRESENCE);
+  clock_.Advance(kInterval);
+  for (int i = 0; i < 5; ++i) {
+    const auto presence = members[i].OfKind(PRESENCE);
+    ASSERT_EQ(presence.size(), 2u);
+    EXPECT_EQ(presence[1].message(), "5 left #big: m5, m6, m7 and 2 others");
+    EXPECT_EQ(Left(presence[1]), (std::vector<std::string>{"m5", "m6", "m7", "m8", "m9"}));
+    EXPECT_TRUE(Joined(presence[1]).empty());
+    EXPECT_TRUE(members[i].OfKind(LEAVE).empty());
+  }
+}
+
+TEST_F(PresenceHubTest, OneEventForJoinsAndLeavesTogetherAndComingAndGoingIsNotNews) {
+  std::vector<FakeSubscriber> members(5);
+  JoinMany(members, "m");
+  clock_.Advance(kInterval);  // m3, m4 announced
+  FakeSubscriber ana, bo, flash;
+  Join(ana, "ana");
+  hub_.Leave(&members[4], "");
+  Join(flash, "flash");  // comes and goes within the interval
+  hub_.Leave(&flash, "");
+  Join(bo, "bo");
+  hub_.Receive(&members[3], "/join elsewhere", "");  // leaves #big for another room
+  clock_.Advance(kInterval);
+  const auto presence = members[0].OfKind(PRESENCE);
+  ASSERT_EQ(presence.size(), 2u);
+  EXPECT_EQ(presence[1].message(), "2 joined #big: ana and bo; 2 left: m4 and m3");
+  EXPECT_EQ(Joined(presence[1]), (std::vector<std::string>{"ana", "bo"}));
+  EXPECT_EQ(Left(presence[1]), (std::vector<std::string>{"m4", "m3"}));
+  EXPECT_EQ(EventsAbout(members[0], "flash"), 0);
+  const auto ana_got = ana.OfKind(PRESENCE);  // the first one as history, the second live
+  ASSERT_EQ(ana_got.size(), 2u);
+  EXPECT_TRUE(ana_got[0].replay());
+  EXPECT_FALSE(ana_got[1].replay());
+  EXPECT_EQ(ana_got[1].seq(), presence[1].seq());
+}
+
+TEST_F(PresenceHubTest, WhoIsExactWhilePresenceIsHeld) {
+  std::vector<FakeSubscriber> members(5);
+  JoinMany(members, "m");
+  hub_.Leave(&members[4], "");
+  hub_.Receive(&members[0], "/who", "");
+  EXPECT_EQ(members[0].Last().message(), "4 in #big: m0, m1, m2, m3");
+  EXPECT_TRUE(members[0].OfKind(PRESENCE).empty());
+}
+
+// Nobody's words reach the room before the news that they are in it: the
+// room hears the held presence first. Others' lines do not hurry it.
+TEST_F(PresenceHubTest, ALineFromSomeoneWhoseJoinIsHeldAnnouncesThePresenceFirst) {
+  std::vector<FakeSubscriber> members(6);
+  JoinMany(members, "m");  // m3, m4, m5 held
+  hub_.Receive(&members[0], "old news", "");
+  EXPECT_EQ(members[1].Last().message(), "old news");
+  EXPECT_TRUE(members[1].OfKind(PRESENCE).empty());
+  hub_.Receive(&members[4], "hi all", "");
+  const auto& got = members[1].received;
+  ASSERT_GE(got.size(), 2u);
+  EXPECT_EQ(got[got.size() - 2].kind(), PRESENCE);
+  EXPECT_EQ(Joined(got[got.size() - 2]), (std::vector<std::string>{"m3", "m4", "m5"}));
+  EXPECT_EQ(got.back().message(), "hi all");
+  EXPECT_EQ(got.back().seq(), got[got.size() - 2].seq() + 1);
+  // Nothing left to announce when the interval ends.
+  clock_.Advance(kInterval);
+  EXPECT_EQ(members[1].OfKind(PRESENCE).size(), 1u);
+  // The same for /me.
+  FakeSubscriber late;
+  Join(late, "late");
+  hub_.Receive(&late, "/me waves", "");
+  EXPECT_EQ(members[1].OfKind(PRESENCE).size(), 2u);
+  EXPECT_EQ(members[1].Last().kind(), ACTION);
+}
+
+// A rename while presence is held: what is held first, so that the room's
+// lists stay right (the rename is of a name the room knows).
+TEST_F(PresenceHubTest, ARenameAnnouncesWhatIsHeldFirst) {
+  std::vector<FakeSubscriber> members(5);
+  JoinMany(members, "m");  // m3, m4 held
+  hub_.Receive(&members[4], "/nick newname", "");
+  const auto& got = members[0].received;
+  ASSERT_GE(got.size(), 2u);
+  EXPECT_EQ(got[got.size() - 2].kind(), PRESENCE);
+  EXPECT_EQ(Joined(got[got.size() - 2]), (std::vector<std::string>{"m3", "m4"}));
+  EXPECT_EQ(got.back().kind(), RENAME);
+  EXPECT_EQ(got.back().message(), "m4 is now known as newname");
+}
+
+// When the room is small again, what is held goes out before the first
+// LEAVE of its own: every member sees one order of comings and goings.
+TEST_F(PresenceHubTest, WhenTheRoomIsSmallAgainTheHeldPresenceComesFirst) {
+  std::vector<FakeSubscriber> members(5);
+  JoinMany(members, "m");
+  clock_.Advance(kInterval);
+  hub_.Leave(&members[4], "");  // a room of 5: held
+  hub_.Leave(&members[3], "");  // of 4: held
+  hub_.Leave(&members[2], "");  // of 3: its own LEAVE, after the held ones
+  const auto& got = members[0].received;
+  ASSERT_GE(got.size(), 2u);
+  EXPECT_EQ(got[got.size() - 2].kind(), PRESENCE);
+  EXPECT_EQ(Left(got[got.size() - 2]), (std::vector<std::string>{"m4", "m3"}));
+  EXPECT_EQ(got.back().kind(), LEAVE);
+  EXPECT_EQ(got.back().message(), "m2 left #big");
+  clock_.Advance(kInterval);
+  EXPECT_EQ(members[0].OfKind(PRESENCE).size(), 2u);
+}
+
+// A later joiner's history holds the PRESENCE events; its own JOIN still
+// comes last, after them.
+TEST_F(PresenceHubTest, HistoryHoldsThePresenceEventsAndTheOwnJoinComesAfterIt) {
+  std::vector<FakeSubscriber> members(6);
+  JoinMany(members, "m");
+  clock_.Advance(kInterval);
+  FakeSubscriber late;
+  Join(late, "late");
+  std::vector<Kind> kinds;
+  for (const ChatMessage& m : late.received) kinds.push_back(m.kind());
+  EXPECT_EQ(kinds, (std::vector<Kind>{NOTICE, JOIN, JOIN, JOIN, PRESENCE, JOIN}));
+  EXPECT_TRUE(late.received[4].replay());
+  EXPECT_EQ(Joined(late.received[4]), (std::vector<std::string>{"m3", "m4", "m5"}));
+  EXPECT_FALSE(late.Last().replay());
+  EXPECT_EQ(late.Last().subject(), "late");
+}
+
+TEST_F(PresenceHubTest, RoomsAreApart) {
+  std::vector<FakeSubscriber> big(5), other(5);
+  JoinMany(big, "b");
+  for (std::size_t i = 0; i < other.size(); ++i) Join(other[i], "o" + std::to_string(i), "other");
+  clock_.Advance(kInterval);
+  EXPECT_EQ(Joined(big[0].OfKind(PRESENCE).at(0)), (std::vector<std::string>{"b3", "b4"}));
+  EXPECT_EQ(Joined(other[0].OfKind(PRESENCE).at(0)), (std::vector<std::string>{"o3", "o4"}));
+  EXPECT_EQ(big[0].OfKind(PRESENCE).size(), 1u);
+}
+
+TEST_F(PresenceHubTest, ShutdownDropsWhatIsHeldAndStopsTheAlarm) {
+  std::vector<FakeSubscriber> members(5);
+  JoinMany(members, "m");
+  ASSERT_EQ(clock_.armed_alarms(), 1u);
+  hub_.Shutdown();
+  EXPECT_EQ(clock_.armed_alarms(), 0u);
+  clock_.Advance(10 * kInterval);
+  for (const FakeSubscriber& s : members) EXPECT_TRUE(s.OfKind(PRESENCE).empty());
+}
+
+TEST(PresenceHubOptionsTest, CoalescingWithoutAClockIsRefused) {
+  HubOptions options{64, 0,
+                     [](const std::string&) { return std::make_unique<MemoryRoomLog>(5, 7); }};
+  options.presence.coalesce_above = 3;
+  EXPECT_THROW(Hub{options}, std::invalid_argument);
+}
+
+// Counts what a member receives, by kind, without keeping it (a room of a
+// thousand would otherwise hold a million messages).
+class CountingSubscriber : public Subscriber {
+ public:
+  Delivered Deliver(EnvelopePtr envelope) override {
+    const ChatMessage& m = envelope->message;
+    ++deliveries;
+    if (m.replay()) {
+      ++history;
+    } else if (m.kind() == JOIN || m.kind() == LEAVE || m.kind() == PRESENCE) {
+      ++presence;
+    }
+    return Delivery::kQueued;
+  }
+  bool Backlogged() override { return false; }
+  void Resume() override {}
+  void Close(const grpc::Status&) override {}
+  void Flush() override {}
+  void Ref() override {}
+  void Unref() override {}
+  std::uint64_t deliveries = 0;  // everything
+  std::uint64_t history = 0;     // replayed on join
+  std::uint64_t presence = 0;    // live JOIN, LEAVE and PRESENCE events
+};
+
+struct JoinCost {
+  std::uint64_t deliveries = 0, history = 0, presence = 0;
+};
+
+// `joins` members join one room, `per_interval` of them between two
+// presence intervals (all at once when it is `joins`), with the server's
+// default history (200); the deliveries they cause, once the last interval
+// has ended.
+JoinCost CostOfJoins(std::size_t coalesce_above, std::size_t joins, std::size_t per_interval) {
+  testing::ManualClock clock;
+  HubOptions options{2048, 0,
+                     [](const std::string&) { return std::make_unique<MemoryRoomLog>(200, 7); }};
+  options.presence = {coalesce_above, std::chrono::milliseconds(1000), &clock};
+  std::vector<CountingSubscriber> members(joins);
+  {
+    Hub hub(options);
+    for (std::size_t i = 0; i < joins; ++i) {
+      EXPECT_TRUE(hub.Join(&members[i], {"u" + std::to_string(i), "big", {}, {}}).ok());
+      if ((i + 1) % per_interval == 0) clock.Advance(std::chrono::milliseconds(1000));
+    }
+    clock.Advance(std::chrono::milliseconds(1000));
+  }
+  JoinCost cost;
+  for (const CountingSubscriber& m : members) {
+    cost.deliveries += m.deliveries;
+    cost.history += m.history;
+    cost.presence += m.presence;
+  }
+  return cost;
+}
+
+// The numbers of docs/benchmarks.md ("Presence in big rooms"): each member
+// that joins a room of k costs k deliveries of its JOIN without coalescing
+// (n(n+1)/2 for n joins), and with it one own JOIN plus a share of one
+// PRESENCE event per member per interval.
+TEST(PresenceCostTest, TwoHundredJoinsCostExactlyThis) {
+  constexpr std::uint64_t n = 200;
+  const JoinCost before = CostOfJoins(0, n, n);
+  EXPECT_EQ(before.presence, n * (n + 1) / 2);  // 20100
+  EXPECT_EQ(before.history, n * (n - 1) / 2);   // the k-th joiner replays k-1 JOINs: 19900
+  EXPECT_EQ(before.deliveries, n + before.history + before.presence);  // + welcomes
+
+  // Above 50, all within one interval: the first 51 as before (the 51st
+  // joins a room of 51 and is held), then each its own JOIN, and one
+  // PRESENCE to each of the 200 at the end of the interval.
+  const JoinCost after = CostOfJoins(50, n, n);
+  EXPECT_EQ(after.presence, 50 * 51 / 2 + (n - 50) + n);  // 1275 + 150 + 200 = 1625
+  // History then holds the 50 JOINs only.
+  EXPECT_EQ(after.history, 50 * 51 / 2 + (n - 51) * 50);  // 1275 + 7450 = 8725
+  EXPECT_EQ(after.deliveries, n + after.history + after.presence);
+}
+
+TEST(PresenceCostTest, AThousandJoins) {
+  const JoinCost before = CostOfJoins(0, 1000, 1000);
+  const JoinCost one_interval = CostOfJoins(50, 1000, 1000);
+  const JoinCost ten_intervals = CostOfJoins(50, 1000, 100);
+  EXPECT_EQ(before.presence, 500500u);
+  EXPECT_EQ(one_interval.presence, 1275u + 950u + 1000u);
+  // Ten PRESENCE events, to 100, 200, ... 1000 members.
+  EXPECT_EQ(ten_intervals.presence, 1275u + 950u + 5500u);
+  std::cout << "deliveries caused by 1000 joins into one room (history 200):\n"
+            << "  coalescing off:          " << before.deliveries << " (presence "
+            << before.presence << ", history " << before.history << ")\n"
+            << "  above 50, one interval:  " << one_interval.deliveries << " (presence "
+            << one_interval.presence << ", history " << one_interval.history << ")\n"
+            << "  above 50, 100 per interval: " << ten_intervals.deliveries << " (presence "
+            << ten_intervals.presence << ", history " << ten_intervals.history << ")\n";
 }
 
 }  // namespace

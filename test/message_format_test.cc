@@ -69,6 +69,19 @@ TEST(FormatDisplayLine, EventsLookDifferentFromMessages) {
             std::string::npos);
 }
 
+// A big room's joins and leaves together (PRESENCE) look like a JOIN: an
+// event, not a line someone called "*" said. Mentions in it are not mentions.
+TEST(FormatDisplayLine, PresenceLooksLikeAJoin) {
+  DisplayStyle plain{false, "bob"};
+  const std::string line =
+      FormatDisplayLine(Message(PRESENCE, "*", "3 joined #big: ana, bob and cy", "big"), plain);
+  EXPECT_NE(line.find("-!- #big 3 joined #big: ana, bob and cy"), std::string::npos) << line;
+  EXPECT_EQ(line.find("<*>"), std::string::npos) << line;
+  EXPECT_FALSE(IsMention(Message(PRESENCE, "*", "1 joined #big: bob", "big"), plain));
+  EXPECT_EQ(FormatPlainLine(Message(PRESENCE, "*", "2 left #big: ana and bo", "big")),
+            "2026-11-24T22:32:37.970Z #big 12 presence * 2 left #big: ana and bo");
+}
+
 TEST(FormatDisplayLine, SanitisesEverythingFromTheNetwork) {
   DisplayStyle color{true, "bob"};
   const std::string line =

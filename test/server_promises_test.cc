@@ -560,5 +560,110 @@ TEST_F(PromisesTest, AStreamWithoutANameReceivesItsRoomUntilItsFirstMessageNames
   EXPECT_EQ(before_count, 1u) << "the history is not sent again on naming";
 }
 
+// Presence in big rooms (issue 12): "in a room of more members than
+// --presence-coalesce-above, joins and leaves are announced together, one
+// PRESENCE event per room per --presence-interval-ms ... The joiner still
+// gets its own JOIN at once". The presence interval runs on a manual clock:
+// nothing is announced until the test moves it.
+struct PresenceClock {
+  ManualClock clock_;
+};
+class PresencePromisesTest : protected PresenceClock, public PromisesTest {
+ protected:
+  static constexpr std::size_t kAbove = 3;
+  static ServerOptions Options(const AlarmClock* clock) {
+    ServerOptions options = Unlimited();
+    options.presence_coalesce_above = kAbove;
+    options.presence_interval = 1000ms;
+    options.clock = clock;
+    return options;
+  }
+  PresencePromisesTest() : PromisesTest(Options(&clock_)) {}
+
+  // Everyone in `clients` has received `text` (a line someone said).
+  static void AllHeard(const std::vector<TestClient*>& clients, const std::string& text) {
+    for (TestClient* client : clients) ASSERT_TRUE(client->WaitForText(text)) << text;
+  }
+  static std::vector<std::string> Names(const google::protobuf::RepeatedPtrField<std::string>& f) {
+    return {f.begin(), f.end()};
+  }
+};
+
+TEST_F(PresencePromisesTest, CoalescedPresenceAboveTheThreshold) {
+  std::vector<std::unique_ptr<TestClient>> owned;
+  std::vector<TestClient*> everyone;
+  for (const char* name : {"alice", "bob", "carol"}) {  // a room of 3: every JOIN at once
+    owned.push_back(Join(name, "big"));
+    ASSERT_TRUE(owned.back());
+    everyone.push_back(owned.back().get());
+  }
+  ASSERT_TRUE(everyone[0]->WaitFor(OwnJoin("carol")));
+  TestClient& alice = *everyone[0];
+
+  // Six more: each gets its own JOIN at once (Join waits for it), outside
+  // the room's log; the room hears nothing yet.
+  std::vector<std::string> joiners;
+  for (int i = 0; i < 6; ++i) {
+    joiners.push_back("j" + std::to_string(i));
+    owned.push_back(Join(joiners.back(), "big"));
+    ASSERT_TRUE(owned.back());
+    everyone.push_back(owned.back().get());
+  }
+  alice.Send("ping");
+  AllHeard(everyone, "ping");
+  const auto is_about_joiners = [&](const ChatMessage& m) {
+    return m.kind() == PRESENCE ||
+           ((m.kind() == JOIN || m.kind() == LEAVE) && m.subject().starts_with("j") && !m.replay());
+  };
+  for (std::size_t i = 0; i < everyone.size(); ++i) {
+    std::vector<ChatMessage> about;
+    for (const ChatMessage& m : everyone[i]->Received()) {
+      if (is_about_joiners(m)) about.push_back(m);
+    }
+    if (i < 3) {
+      EXPECT_TRUE(about.empty()) << about.front().ShortDebugString();
+    } else {
+      ASSERT_EQ(about.size(), 1u) << "its own JOIN only";
+      EXPECT_EQ(about[0].subject(), joiners[i - 3]);
+      EXPECT_EQ(about[0].seq(), 0u);
+      EXPECT_EQ(about[0].room(), "big");
+    }
+  }
+  const std::uint64_t ping_seq = alice.WaitForText("ping")->seq();
+
+  clock_.Advance(1000ms);
+  for (TestClient* client : everyone) {
+    const auto presence = client->WaitForKind(PRESENCE);
+    ASSERT_TRUE(presence);
+    EXPECT_EQ(presence->message(), "6 joined #big: j0, j1, j2 and 3 others");
+    EXPECT_EQ(presence->user(), "*");
+    EXPECT_EQ(Names(presence->joined()), joiners);
+    EXPECT_TRUE(presence->left().empty());
+    EXPECT_EQ(presence->seq(), ping_seq + 1);
+  }
+
+  // Four leave: held likewise, then one event for the five who stay.
+  for (int i = 5; i >= 2; --i) {
+    EXPECT_TRUE(everyone[3 + i]->CloseAndFinish().ok());
+    everyone.pop_back();
+  }
+  alice.Send("/who");
+  ASSERT_TRUE(alice.WaitForText("5 in #big: alice, bob, carol, j0, j1"));  // exact meanwhile
+  alice.Send("pong");
+  AllHeard(everyone, "pong");
+  for (TestClient* client : everyone) {
+    EXPECT_TRUE(client->ReceivedOfKind(LEAVE).empty());
+    EXPECT_EQ(client->ReceivedOfKind(PRESENCE).size(), 1u);
+  }
+  clock_.Advance(1000ms);
+  for (TestClient* client : everyone) {
+    ASSERT_TRUE(client->WaitForCount(PRESENCE, 2));
+    const ChatMessage left = client->ReceivedOfKind(PRESENCE)[1];
+    EXPECT_EQ(left.message(), "4 left #big: j5, j4, j3 and 1 other");
+    EXPECT_EQ(Names(left.left()), (std::vector<std::string>{"j5", "j4", "j3", "j2"}));
+    EXPECT_TRUE(left.joined().empty());
+  }
+}
+
 }  // namespace
 }  // namespace chat::testing

@@ -22,6 +22,7 @@ KIND_NAMES = {
     7: "notice",
     8: "error",
     9: "gap",
+    10: "presence",
 }
 PRIVATE = 3
 

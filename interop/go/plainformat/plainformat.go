@@ -65,6 +65,7 @@ var kindNames = map[chatpb.Kind]string{
 	chatpb.Kind_NOTICE:           "notice",
 	chatpb.Kind_ERROR:            "error",
 	chatpb.Kind_GAP:              "gap",
+	chatpb.Kind_PRESENCE:         "presence",
 }
 
 // KindName is the lower-case name of a kind; unset and unknown (newer) kinds
