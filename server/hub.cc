@@ -17,7 +17,10 @@ std::int64_t Hub::NowUnixMs() {
       .count();
 }
 
-Hub::Hub(HubOptions options) : options_(std::move(options)) {}
+Hub::Hub(HubOptions options)
+    : options_(std::move(options)),
+      lifecycle_(options_.room_idle, std::string(kDefaultRoom)),
+      room_limit_log_(std::chrono::seconds(10)) {}
 
 Hub::LockAndFlush::LockAndFlush(Hub* hub) : hub_(hub) { hub_->mu_.Lock(); }
 
@@ -67,11 +70,16 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
   auto owned =
       std::make_unique<Member>(Member{subscriber, request.name, room, flood_limit, flood_limit});
   Member& member = *owned;
+  member.room_creation = RoomCreationLimit(options_.new_rooms_per_minute, options_.clock->Now());
+  if (const RoomRefusal refusal = MakeRoomForLocked(member, room); refusal != RoomRefusal::kNone) {
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED, RoomRefusalText(refusal, member, room)};
+  }
   members_.emplace(subscriber, std::move(owned));
   by_name_.emplace(key, &member);
   NoticeLocked(member, NOTICE, "welcome, " + member.name + "; type /help for the list of commands");
   EnterRoomLocked(member, room, request.resume_after, request.resume_epoch);
   DropRefusedLocked();
+  ReclaimIdleRoomsLocked();
   return grpc::Status::OK;
 }
 
@@ -79,6 +87,7 @@ void Hub::Leave(Subscriber* subscriber, std::string_view reason) {
   LockAndFlush lock(this);
   RemoveLocked(subscriber, reason);
   DropRefusedLocked();
+  ReclaimIdleRoomsLocked();
 }
 
 void Hub::Shutdown() {
@@ -99,6 +108,11 @@ void Hub::Shutdown() {
 std::size_t Hub::member_count() const {
   MutexLock lock(&mu_);
   return members_.size();
+}
+
+std::size_t Hub::room_count() const {
+  MutexLock lock(&mu_);
+  return rooms_.size();
 }
 
 Hub::Room& Hub::RoomLocked(const std::string& room) {
@@ -135,17 +149,19 @@ void Hub::EnterRoomLocked(Member& member, const std::string& room_name,
       const std::uint64_t first = replay.messages.empty() ? room.log->last_seq() + 1
                                                           : replay.messages.front()->message.seq();
       const std::uint64_t rolled_out = first - 1;
+      // A new life: the room was reclaimed after standing empty (and made
+      // again), or the server restarted; the hub cannot tell which.
       gap.set_seq(rolled_out);  // GAP's seq is the number after which delivery goes on
-      gap.set_message(
-          rolled_out == 0
-              ? "the history of #" + room_name +
-                    " restarted (the server was restarted); showing it from the start"
-              : "the history of #" + room_name +
-                    " restarted (the server was restarted): an unknown number of messages from "
-                    "before the restart are lost, and the first " +
-                    std::to_string(rolled_out) +
-                    " since are no longer in history; showing it from seq " +
-                    std::to_string(first));
+      const std::string discarded = "the history of #" + room_name +
+                                    " was discarded (the room was empty for a while, or the "
+                                    "server restarted)";
+      gap.set_message(rolled_out == 0
+                          ? discarded + "; showing the new history from the start"
+                          : discarded + ": what you missed before that is lost, and the first " +
+                                std::to_string(rolled_out) +
+                                " messages since are no longer in history either; showing it "
+                                "from seq " +
+                                std::to_string(first));
     } else {
       gap.set_seq(*resume_after + replay.missed);
       gap.set_message("you missed " + std::to_string(replay.missed) + " messages in #" + room_name +
@@ -159,6 +175,7 @@ void Hub::EnterRoomLocked(Member& member, const std::string& room_name,
     DeliverLocked(member, MakeEnvelope(std::move(copy)));
   }
   room.members.push_back(&member);
+  if (room.members.size() == 1) lifecycle_.Occupied(room_name);
 
   ChatMessage joined;
   joined.set_kind(JOIN);
@@ -178,7 +195,8 @@ void Hub::ExitRoomLocked(Member& member, std::string_view reason) {
   std::string text = member.name + " left #" + member.room;
   if (!reason.empty()) text += " (" + std::string(reason) + ")";
   left.set_message(std::move(text));
-  BroadcastLocked(member.room, std::move(left));
+  BroadcastLocked(member.room, std::move(left));  // kept in history until the room is reclaimed
+  if (room.members.empty()) lifecycle_.Emptied(member.room, options_.clock->Now());
 }
 
 void Hub::RemoveLocked(Subscriber* subscriber, std::string_view reason) {
