@@ -12,7 +12,7 @@ namespace {
 struct CommandSpec {
   std::string_view name;
   CommandKind kind;
-  int args;  // 0: none, 1: one word, 2: word + rest of line, 3: rest of line
+  int args;  // 0: none, 1: one word, 2: word + rest of line, 3: rest of line, 4: one word or none
   std::string_view usage;
 };
 
@@ -23,7 +23,7 @@ constexpr std::array kCommands = {
     CommandSpec{"me", CommandKind::kMe, 3, "/me ACTION"},
     CommandSpec{"msg", CommandKind::kMsg, 2, "/msg NAME TEXT"},
     CommandSpec{"who", CommandKind::kWho, 0, "/who"},
-    CommandSpec{"rooms", CommandKind::kRooms, 0, "/rooms"},
+    CommandSpec{"rooms", CommandKind::kRooms, 4, "/rooms [FROM]"},
     CommandSpec{"help", CommandKind::kHelp, 0, "/help"},
 };
 
@@ -67,12 +67,15 @@ Command ParseCommand(std::string_view line) {
     case 0:
       if (!rest.empty()) return usage();
       return Command{spec->kind};
+    case 4:
+      if (rest.empty()) return Command{spec->kind};
+      [[fallthrough]];
     case 1:
       if (rest.empty()) return usage();
       if (rest_space != std::string_view::npos) {
         // "/join bad room!": say what is wrong with the name, not just the usage.
         std::string problem;
-        if (spec->kind == CommandKind::kJoin) {
+        if (spec->kind == CommandKind::kJoin || spec->kind == CommandKind::kRooms) {
           NormalizeRoom(rest, &problem);
         } else {
           problem = CheckName(rest).value_or("");
@@ -106,7 +109,7 @@ std::string_view ServerCommandHelp() {
          "/me ACTION      say what you are doing (* you waves)\n"
          "/msg NAME TEXT  send TEXT to NAME only\n"
          "/who            list the members of your room\n"
-         "/rooms          list the rooms and their member counts\n"
+         "/rooms [FROM]   list the rooms with members, 50 at a time by name (from FROM on)\n"
          "/help           this list\n"
          "//TEXT          say TEXT starting with a single /";
 }

@@ -16,14 +16,14 @@ enum class CommandKind {
   kMe,       // /me ACTION
   kMsg,      // /msg NAME TEXT
   kWho,      // /who
-  kRooms,    // /rooms
+  kRooms,    // /rooms [FROM]
   kHelp,     // /help
   kInvalid,  // a known command used wrongly, or an unknown one: see `error`
 };
 
 struct Command {
   CommandKind kind = CommandKind::kSay;
-  std::string arg;    // the text, ROOM, NAME or ACTION
+  std::string arg;    // the text, ROOM, NAME, ACTION or FROM (may be empty)
   std::string text;   // /msg only: the private text
   std::string error;  // kInvalid only: what is wrong and how to do it right
 };

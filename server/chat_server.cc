@@ -33,6 +33,9 @@ HubOptions MakeHubOptions(const ServerOptions& options) {
   hub.presence.coalesce_above = options.presence_coalesce_above;
   hub.presence.interval = options.presence_interval;
   hub.presence.clock = options.clock;
+  hub.room_idle = options.room_idle;
+  hub.max_rooms = options.max_rooms;
+  hub.new_rooms_per_minute = options.new_rooms_per_minute;
   const std::size_t history = options.history;
   // Epochs: random per room and server run, so a restarted server's numbers
   // are never mistaken for the old ones.
@@ -41,6 +44,14 @@ HubOptions MakeHubOptions(const ServerOptions& options) {
     return std::make_unique<MemoryRoomLog>(history, (*random)() >> 1);
   };
   return hub;
+}
+
+// How often a server looks for idle rooms without waiting for the next
+// client operation: a tenth of the idle time, between 1 s and 1 min. So a
+// room on a quiet server goes at most that much after its idle time.
+std::chrono::milliseconds RoomSweepInterval(std::chrono::seconds idle) {
+  return std::clamp<std::chrono::milliseconds>(std::chrono::milliseconds(idle) / 10,
+                                               std::chrono::seconds(1), std::chrono::minutes(1));
 }
 
 }  // namespace
@@ -78,11 +89,17 @@ bool ChatServer::Start(std::string* error) {
     server_.reset();
     return false;
   }
+  // With an idle time of 0 every room goes as its last member leaves.
+  if (options_.room_idle.count() > 0) {
+    room_sweeper_ = std::make_unique<PeriodicTask>(RoomSweepInterval(options_.room_idle),
+                                                   [this] { hub_.ReclaimIdleRooms(); });
+  }
   return true;
 }
 
 void ChatServer::Shutdown(std::chrono::milliseconds grace) {
   if (!server_) return;
+  room_sweeper_.reset();
   hub_.Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() + grace);
   server_->Wait();

@@ -8,6 +8,7 @@
 
 #include "server/chat_service.h"
 #include "server/hub.h"
+#include "server/periodic_task.h"
 #include "server/server_options.h"
 #include "server/write_linger.h"
 
@@ -38,6 +39,7 @@ class ChatServer {
   ChatServiceImpl service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<PeriodicTask> room_sweeper_;  // reclaims idle rooms on a quiet server
 };
 
 }  // namespace chat

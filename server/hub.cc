@@ -20,6 +20,8 @@ std::int64_t Hub::NowUnixMs() {
 
 Hub::Hub(HubOptions options)
     : options_(std::move(options)),
+      lifecycle_(options_.room_idle, std::string(kDefaultRoom)),
+      room_limit_log_(std::chrono::seconds(10)),
       presence_(options_.presence.coalesce_above, options_.presence.interval) {
   if (options_.presence.coalesce_above == 0) return;
   if (options_.presence.clock == nullptr) {
@@ -98,15 +100,15 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
     return {grpc::StatusCode::ALREADY_EXISTS,
             "the name '" + request.name + "' is already in use on this server; pick another"};
   }
+  grpc::Status status;
   if (existing != members_.end()) {
-    NameReaderLocked(*existing->second, request.name, room);
-  } else {
-    Member& member = AddMemberLocked(subscriber, request.name, room);
-    NoticeLocked(member, NOTICE, WelcomeText(member.name));
-    EnterRoomLocked(member, room, request.resume_after, request.resume_epoch);
+    status = NameReaderLocked(*existing->second, request.name, room);
+  } else if (Member* member = AddMemberLocked(subscriber, request.name, room, &status)) {
+    NoticeLocked(*member, NOTICE, WelcomeText(member->name));
+    EnterRoomLocked(*member, room, request.resume_after, request.resume_epoch);
   }
   SettleLocked();
-  return grpc::Status::OK;
+  return status;
 }
 
 grpc::Status Hub::Listen(Subscriber* subscriber, const JoinRequest& request) {
@@ -119,38 +121,53 @@ grpc::Status Hub::Listen(Subscriber* subscriber, const JoinRequest& request) {
   if (members_.contains(subscriber)) {
     return {grpc::StatusCode::FAILED_PRECONDITION, "this stream is in the hub already"};
   }
-  Member& reader = AddMemberLocked(subscriber, "", room);
-  EnterRoomLocked(reader, room, request.resume_after, request.resume_epoch);
+  grpc::Status status;
+  if (Member* reader = AddMemberLocked(subscriber, "", room, &status)) {
+    EnterRoomLocked(*reader, room, request.resume_after, request.resume_epoch);
+  }
   SettleLocked();
-  return grpc::Status::OK;
+  return status;
 }
 
 std::string Hub::WelcomeText(const std::string& name) {
   return "welcome, " + name + "; type /help for the list of commands";
 }
 
-Hub::Member& Hub::AddMemberLocked(Subscriber* subscriber, const std::string& name,
-                                  const std::string& room) {
-  const TokenBucket flood_limit(options_.rate_limit, FloodBurst(options_.rate_limit),
-                                options_.clock->Now());
+Hub::Member* Hub::AddMemberLocked(Subscriber* subscriber, const std::string& name,
+                                  const std::string& room, grpc::Status* status) {
+  const Clock::time_point now = options_.clock->Now();
+  const TokenBucket flood_limit(options_.rate_limit, FloodBurst(options_.rate_limit), now);
   auto owned = std::make_unique<Member>(Member{subscriber, name, room, flood_limit, flood_limit});
   Member& member = *owned;
+  member.room_creation = RoomCreationLimit(options_.new_rooms_per_minute, now);
+  if (const RoomRefusal refusal = MakeRoomForLocked(member, room); refusal != RoomRefusal::kNone) {
+    *status = {grpc::StatusCode::RESOURCE_EXHAUSTED, RoomRefusalText(refusal, member, room)};
+    return nullptr;
+  }
   members_.emplace(subscriber, std::move(owned));
   if (!name.empty()) by_name_.emplace(NameKey(name), &member);
-  return member;
+  return &member;
 }
 
-void Hub::NameReaderLocked(Member& member, const std::string& name, const std::string& room) {
+grpc::Status Hub::NameReaderLocked(Member& member, const std::string& name,
+                                   const std::string& room) {
+  if (room != member.room) {
+    if (const RoomRefusal refusal = MakeRoomForLocked(member, room);
+        refusal != RoomRefusal::kNone) {
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED, RoomRefusalText(refusal, member, room)};
+    }
+  }
   member.name = name;
   by_name_.emplace(NameKey(name), &member);
   NoticeLocked(member, NOTICE, WelcomeText(name));
   if (room == member.room) {
     AnnounceJoinLocked(member);
-    return;
+  } else {
+    // Its first message names another room: go there, with that room's history.
+    LeaveRoomListLocked(member);
+    EnterRoomLocked(member, room, std::nullopt, std::nullopt);
   }
-  // Its first message names another room: go there, with that room's history.
-  LeaveRoomListLocked(member);
-  EnterRoomLocked(member, room, std::nullopt, std::nullopt);
+  return grpc::Status::OK;
 }
 
 void Hub::Leave(Subscriber* subscriber, std::string_view reason) {
@@ -190,6 +207,11 @@ std::size_t Hub::member_count() const {
   return members_.size();
 }
 
+std::size_t Hub::room_count() const {
+  MutexLock lock(&mu_);
+  return rooms_.size();
+}
+
 Hub::Room& Hub::RoomLocked(const std::string& room) {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) {
@@ -206,6 +228,7 @@ void Hub::EnterRoomLocked(Member& member, const std::string& room_name,
   if (member.backlogged) ++room.backlogged;  // its queue comes along
   ReplayLocked(member, room, resume_after, resume_epoch);
   room.members.push_back(&member);
+  if (room.members.size() == 1) lifecycle_.Occupied(room_name);
   if (!member.name.empty()) AnnounceJoinLocked(member);
 }
 
@@ -233,17 +256,19 @@ void Hub::ReplayLocked(Member& member, Room& room, std::optional<std::uint64_t> 
       const std::uint64_t first = replay.messages.empty() ? room.log->last_seq() + 1
                                                           : replay.messages.front()->message.seq();
       const std::uint64_t rolled_out = first - 1;
+      // A new life: the room was reclaimed after standing empty (and made
+      // again), or the server restarted; the hub cannot tell which.
       gap.set_seq(rolled_out);  // GAP's seq is the number after which delivery goes on
-      gap.set_message(
-          rolled_out == 0
-              ? "the history of #" + room_name +
-                    " restarted (the server was restarted); showing it from the start"
-              : "the history of #" + room_name +
-                    " restarted (the server was restarted): an unknown number of messages from "
-                    "before the restart are lost, and the first " +
-                    std::to_string(rolled_out) +
-                    " since are no longer in history; showing it from seq " +
-                    std::to_string(first));
+      const std::string discarded = "the history of #" + room_name +
+                                    " was discarded (the room was empty for a while, or the "
+                                    "server restarted)";
+      gap.set_message(rolled_out == 0
+                          ? discarded + "; showing the new history from the start"
+                          : discarded + ": what you missed before that is lost, and the first " +
+                                std::to_string(rolled_out) +
+                                " messages since are no longer in history either; showing it "
+                                "from seq " +
+                                std::to_string(first));
     } else {
       gap.set_seq(*resume_after + replay.missed);
       gap.set_message("you missed " + std::to_string(replay.missed) + " messages in #" + room_name +
@@ -278,6 +303,8 @@ void Hub::LeaveRoomListLocked(Member& member) {
   }
   // Fewer members: the room may no longer be congested.
   if (!room.held.empty()) to_release_.push_back(member.room);
+  // Reclaimed once idle (SettleLocked), after what its leavers say is in its history.
+  if (room.members.empty()) lifecycle_.Emptied(member.room, options_.clock->Now());
 }
 
 void Hub::ExitRoomLocked(Member& member, std::string_view reason) {
@@ -370,11 +397,12 @@ void Hub::ReleaseHeldLocked(Room& room) {
 void Hub::SettleLocked() {
   while (true) {
     DropRefusedLocked();
-    if (to_release_.empty()) return;
+    if (to_release_.empty()) break;
     for (const std::string& name : std::exchange(to_release_, {})) {
       if (const auto it = rooms_.find(name); it != rooms_.end()) ReleaseHeldLocked(it->second);
     }
   }
+  ReclaimIdleRoomsLocked();
 }
 
 void Hub::SendLocked(Member& member, ChatMessage message) {

@@ -15,10 +15,12 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/log_throttle.h"
 #include "common/mutex.h"
 #include "common/token_bucket.h"
 #include "server/alarm_timer.h"
 #include "server/presence_coalescer.h"
+#include "server/room_lifecycle.h"
 #include "server/room_log.h"
 #include "server/subscriber.h"
 
@@ -30,7 +32,19 @@ struct HubOptions {
   // burst of FloodBurst(rate_limit); 0 turns flood control off.
   double rate_limit = 0;
   RoomLogFactory make_room_log;        // one log per room, made on first join
-  const Clock* clock = SteadyClock();  // flood control's time; outlives the hub
+  const Clock* clock = SteadyClock();  // flood control's and rooms' time; outlives the hub
+  // Room limits (the lobby is exempt from all three). These defaults turn
+  // them off; ServerOptions holds the server's defaults.
+  // Rooms besides the lobby that may exist at once, empty ones not yet
+  // reclaimed included; at the limit the room empty longest is reclaimed
+  // early to make space, and when none is empty a new room is refused. 0: no limit.
+  std::size_t max_rooms = 0;
+  // How long a room stays, history and all, after its last member left
+  // (zero: reclaimed at once; max(): never).
+  Clock::duration room_idle = Clock::duration::max();
+  // New rooms one member may create a minute, with a burst of as many;
+  // entering a room that exists is free. 0: no limit.
+  std::size_t new_rooms_per_minute = 0;
   // Joins and leaves in big rooms, announced together (off unless set).
   PresenceOptions presence;
 };
@@ -133,12 +147,19 @@ class Hub {
   // the hub holds no pointer to `subscriber`.
   void Leave(Subscriber* subscriber, std::string_view reason);
 
+  // Reclaims the rooms that have been empty for HubOptions::room_idle. Every
+  // Join, Leave and Receive does this too; ChatServer also calls it now and
+  // then, so that a quiet server gives the memory back as well.
+  void ReclaimIdleRooms();
+
   // Tells every member, closes every stream with UNAVAILABLE and refuses new
   // joins. Held presence is dropped, and the presence alarm stopped (waited
   // for: do not call it from an alarm callback).
   void Shutdown();
 
   std::size_t member_count() const;
+  // Rooms that exist, the lobby and empty rooms not yet reclaimed included.
+  std::size_t room_count() const;
   // Lines per second one member may send (0: no limit). Never changes.
   double rate_limit() const { return options_.rate_limit; }
 
@@ -175,6 +196,8 @@ class Hub {
     std::optional<HeldLine> held;
     // When this member was last told that its room holds its lines back.
     Clock::time_point told_held = Clock::time_point::min();
+    // The new rooms this member may create (set by Join).
+    TokenBucket room_creation{0, 0, {}};
   };
   struct Room {
     std::unique_ptr<RoomLog> log;
@@ -188,13 +211,15 @@ class Hub {
 
   Room& RoomLocked(const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Binds a reader to a free name, welcomes it and announces it, moving it to
-  // `room` first if that is another room.
-  void NameReaderLocked(Member& member, const std::string& name, const std::string& room)
+  // `room` first if that is another room (refused with RESOURCE_EXHAUSTED if
+  // that room may not be made; it stays a reader).
+  grpc::Status NameReaderLocked(Member& member, const std::string& name, const std::string& room)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A new member (name "" for a reader), indexed by subscriber and name; not
-  // in a room yet.
-  Member& AddMemberLocked(Subscriber* subscriber, const std::string& name, const std::string& room)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // in `room` yet, but that room may be made. Null, with `status` saying why,
+  // if it may not (the room limits).
+  Member* AddMemberLocked(Subscriber* subscriber, const std::string& name, const std::string& room,
+                          grpc::Status* status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static std::string WelcomeText(const std::string& name);
   // Sends a joining member the room's history, or what it missed.
   void ReplayLocked(Member& member, Room& room, std::optional<std::uint64_t> resume_after,
@@ -223,6 +248,21 @@ class Hub {
   void AnnounceHeldLocked(const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The presence alarm: announces the rooms that are due.
   void AnnounceDuePresence();
+  // Room lifecycle and limits (hub_rooms.cc).
+  enum class RoomRefusal { kNone, kServerFull, kCreatingTooFast };
+  // A member's allowance of new rooms: per_minute a minute, with a burst of
+  // as many; unlimited when per_minute is 0.
+  static TokenBucket RoomCreationLimit(std::size_t per_minute, Clock::time_point now);
+  // Whether `member` may enter `room` (normalised): it exists, or it may be
+  // made: under max_rooms (reclaiming the room empty longest if need be) and
+  // within the member's room_creation, from which it then takes one.
+  RoomRefusal MakeRoomForLocked(Member& member, const std::string& room)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What to tell `member` about a refusal to let it into `room`.
+  std::string RoomRefusalText(RoomRefusal refusal, Member& member, const std::string& room) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReclaimIdleRoomsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReclaimLocked(const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Appends to the room's log and delivers to every member.
   void BroadcastLocked(const std::string& room, ChatMessage message)
@@ -236,7 +276,8 @@ class Hub {
   void DeliverLocked(Member& member, EnvelopePtr envelope) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes members whose Deliver refused, telling their rooms (which may
   // refuse more), and posts the held lines of rooms that are no longer
-  // congested; loops until neither is left. Every entry point ends with it.
+  // congested, until neither is left; then reclaims idle rooms. Every entry
+  // point ends with it.
   void SettleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DropRefusedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -268,7 +309,9 @@ class Hub {
   void RenameLocked(Member& member, const std::string& name, std::string_view client_msg_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WhoLocked(Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RoomsLocked(Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // from: list rooms from this name on ("" = from the first).
+  void RoomsLocked(Member& member, const std::string& from, std::string_view client_msg_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // How often at most a member whose lines are held back is told why.
   static constexpr Clock::duration kHeldNoticeEvery = std::chrono::seconds(30);
@@ -279,6 +322,9 @@ class Hub {
   std::unordered_map<Subscriber*, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<std::string, Member*> by_name_ ABSL_GUARDED_BY(mu_);  // key: NameKey()
   std::map<std::string, Room> rooms_ ABSL_GUARDED_BY(mu_);                 // key: normalised room
+  // Which of rooms_ have members and which wait, empty, to be reclaimed.
+  RoomLifecycle lifecycle_ ABSL_GUARDED_BY(mu_);
+  LogThrottle room_limit_log_ ABSL_GUARDED_BY(mu_);        // the warning that max_rooms was reached
   std::vector<Subscriber*> refused_ ABSL_GUARDED_BY(mu_);  // Deliver said no; drop soon
   // Subscribers to Flush, and to Resume, once the mutex is released (each holds a Ref).
   std::vector<Subscriber*> to_flush_ ABSL_GUARDED_BY(mu_);

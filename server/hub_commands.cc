@@ -10,6 +10,12 @@
 #include "server/hub.h"
 
 namespace chat {
+namespace {
+
+// Rooms one /rooms answer lists (docs/protocol.md): a NOTICE of about 2 KB.
+constexpr std::size_t kRoomsPerPage = 50;
+
+}  // namespace
 
 Hub::Receipt Hub::Receive(Subscriber* subscriber, std::string_view text,
                           std::string_view client_msg_id) {
@@ -76,7 +82,7 @@ void Hub::ReceiveLocked(Subscriber* subscriber, std::string_view text,
         WhoLocked(member);
         break;
       case CommandKind::kRooms:
-        RoomsLocked(member);
+        RoomsLocked(member, command.arg, client_msg_id);
         break;
       case CommandKind::kHelp: {
         // One NOTICE per line: every message is one line of text.
@@ -154,6 +160,12 @@ void Hub::SwitchRoomLocked(Member& member, const std::string& room,
     NoticeLocked(member, NOTICE, "you are already in #" + normalized);
     return;
   }
+  // Before leaving the old room: a refused member stays where it was.
+  if (const RoomRefusal refusal = MakeRoomForLocked(member, normalized);
+      refusal != RoomRefusal::kNone) {
+    NoticeLocked(member, ERROR, RoomRefusalText(refusal, member, normalized), client_msg_id);
+    return;
+  }
   ExitRoomLocked(member, "");
   EnterRoomLocked(member, normalized, std::nullopt, std::nullopt);
 }
@@ -200,13 +212,39 @@ void Hub::WhoLocked(Member& member) {
                std::to_string(room.members.size()) + " in #" + member.room + ": " + names);
 }
 
-void Hub::RoomsLocked(Member& member) {
-  std::string list;
-  for (const auto& [name, room] : rooms_) {
-    if (room.members.empty()) continue;
-    list += (list.empty() ? "#" : ", #") + name + " (" + std::to_string(room.members.size()) + ")";
+void Hub::RoomsLocked(Member& member, const std::string& from, std::string_view client_msg_id) {
+  std::string start;
+  if (!from.empty()) {
+    std::string error;
+    start = NormalizeRoom(from, &error);
+    if (start.empty()) {
+      NoticeLocked(member, ERROR,
+                   "usage: /rooms [FROM] ('" + from + "' is not a room name: " + error + ")",
+                   client_msg_id);
+      return;
+    }
   }
-  NoticeLocked(member, NOTICE, "rooms: " + list);
+  // Only rooms with members, from `start` on, one page: O(log rooms + page)
+  // under the hub's mutex, however many rooms there are.
+  const auto& occupied = lifecycle_.occupied();
+  auto it = occupied.lower_bound(start);
+  std::string list;
+  std::size_t shown = 0;
+  for (; it != occupied.end() && shown < kRoomsPerPage; ++it, ++shown) {
+    const Room& room = rooms_.at(*it);
+    list += (list.empty() ? "#" : ", #") + *it + " (" + std::to_string(room.members.size()) + ")";
+  }
+  const std::string total = std::to_string(occupied.size()) + " rooms with members";
+  std::string text;
+  if (shown == 0) {
+    text = "rooms: none from #" + start + " on (" + total + "; /rooms lists them from the start)";
+  } else if (shown == occupied.size()) {
+    text = "rooms: " + list;
+  } else {
+    text = "rooms: " + list + " (" + std::to_string(shown) + " of " + total +
+           (it == occupied.end() ? "" : "; /rooms " + *it + " lists the next ones") + ")";
+  }
+  NoticeLocked(member, NOTICE, std::move(text));
 }
 
 }  // namespace chat

@@ -42,6 +42,16 @@ int main(int argc, char** argv) {
     ("presence-interval-ms", "how long a big room's joins and leaves are gathered before they are "
      "announced, in milliseconds",
      cxxopts::value<long>()->default_value(std::to_string(defaults.presence_interval.count())), "N")
+    ("room-idle-seconds", "seconds a room is kept, history and all, after its last member left; "
+     "0 = reclaimed at once (the lobby never is)",
+     cxxopts::value<long>()->default_value(std::to_string(defaults.room_idle.count())), "N")
+    ("max-rooms", "rooms besides the lobby that may exist at once, empty ones not yet reclaimed "
+     "included; 0 = no limit",
+     cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.max_rooms)), "N")
+    ("new-rooms-per-minute", "new rooms one connection may create a minute (a burst of as many); "
+     "joining a room that exists is free; 0 = no limit",
+     cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.new_rooms_per_minute)),
+     "N")
     ("log-level", "trace, debug, info, warn, error, critical or off",
      cxxopts::value<std::string>()->default_value("info"), "LEVEL")
     ("h,help", "show this help");
@@ -66,6 +76,14 @@ int main(int argc, char** argv) {
     chat::ExitWithUsageError("chat-server", "--presence-interval-ms must be between 1 and 60000");
   }
   server_options.presence_interval = std::chrono::milliseconds(presence_ms);
+  const long room_idle_s = parsed["room-idle-seconds"].as<long>();
+  if (room_idle_s < 0 || room_idle_s > 7 * 24 * 3600) {
+    chat::ExitWithUsageError("chat-server",
+                             "--room-idle-seconds must be between 0 and 604800 (a week)");
+  }
+  server_options.room_idle = std::chrono::seconds(room_idle_s);
+  server_options.max_rooms = parsed["max-rooms"].as<std::size_t>();
+  server_options.new_rooms_per_minute = parsed["new-rooms-per-minute"].as<std::size_t>();
   if (server_options.rate_limit < 0) {
     chat::ExitWithUsageError("chat-server", "--rate-limit must be 0 (off) or more");
   }
@@ -110,7 +128,8 @@ int main(int argc, char** argv) {
   const std::string host = server_options.listen.substr(0, server_options.listen.rfind(':'));
   spdlog::info(
       "chat-server listening on {}:{} (history {}, max message {} bytes, queue limit {} messages "
-      "or {} bytes, rate limit {}/s, batch linger {} us, {})",
+      "or {} bytes, rate limit {}/s, batch linger {} us, {}, rooms kept {} s once empty, max rooms "
+      "{}, new rooms {}/min per connection)",
       host, server.port(), server_options.history, server_options.max_message_bytes,
       server_options.queue_limit, server_options.queue_bytes, server_options.rate_limit,
       server_options.batch_linger.count(),
@@ -118,7 +137,9 @@ int main(int argc, char** argv) {
           ? std::string("presence never coalesced")
           : "presence coalesced above " + std::to_string(server_options.presence_coalesce_above) +
                 " members every " + std::to_string(server_options.presence_interval.count()) +
-                " ms");
+                " ms",
+      server_options.room_idle.count(), server_options.max_rooms,
+      server_options.new_rooms_per_minute);
 
   chat::MemoryTrimmer trimmer;
 

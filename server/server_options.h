@@ -33,6 +33,21 @@ struct ServerOptions {
   // and joins into a room of 1000 cost 1000 per interval, not 1000 each.
   std::size_t presence_coalesce_above = 50;
   std::chrono::milliseconds presence_interval{1000};
+  // Rooms. A room is made when first entered; once its last member has left
+  // it is kept, history and all, for room_idle (so that people coming back
+  // soon find the conversation and resume exactly), then reclaimed; 0 =
+  // reclaimed at once. The lobby is never reclaimed. 10 minutes: longer than
+  // a reconnect or a lunch-time lull, short enough that a burst of rooms
+  // gives its memory back soon.
+  std::chrono::seconds room_idle{600};
+  // Rooms besides the lobby that may exist at once, empty ones not yet
+  // reclaimed included: what bounds the rooms' memory (each holds up to
+  // `history` messages). At the limit the room empty longest is reclaimed
+  // early; with none empty, a new room is refused. 0 = no limit.
+  std::size_t max_rooms = 10000;
+  // New rooms one connection may create a minute (a burst of as many, then
+  // one every 60/N s); entering a room that exists is free. 0 = no limit.
+  std::size_t new_rooms_per_minute = 10;
   // The time flood control and the linger run on; tests pass a manual clock.
   // Outlives the server.
   const AlarmClock* clock = GrpcClock();

@@ -26,6 +26,9 @@ TEST(ParseCommand, ParsesEachCommand) {
   EXPECT_EQ(ParseCommand("/me waves at  you").arg, "waves at  you");
   EXPECT_EQ(ParseCommand("/who").kind, CommandKind::kWho);
   EXPECT_EQ(ParseCommand("/rooms").kind, CommandKind::kRooms);
+  EXPECT_EQ(ParseCommand("/rooms").arg, "");
+  EXPECT_EQ(ParseCommand("/rooms #Dev").kind, CommandKind::kRooms);
+  EXPECT_EQ(ParseCommand("/rooms #Dev").arg, "#Dev");
   EXPECT_EQ(ParseCommand("/help").kind, CommandKind::kHelp);
   const Command msg = ParseCommand("/msg bob  see you at 5 ");
   EXPECT_EQ(msg.kind, CommandKind::kMsg);
@@ -58,6 +61,9 @@ TEST(ParseCommand, CommandNamesListEveryServerCommand) {
 TEST(ParseCommand, WrongUseGivesUsageToo) {
   EXPECT_EQ(ParseCommand("/msg bob").error, "usage: /msg NAME TEXT");
   EXPECT_EQ(ParseCommand("/who me").error, "usage: /who");
+  EXPECT_EQ(ParseCommand("/rooms a b").error,
+            "usage: /rooms [FROM] ('a b' is not one: room name may only contain letters, digits, "
+            "'_', '-' and '.' (ASCII))");
   EXPECT_EQ(ParseCommand("/me").error, "usage: /me ACTION");
 }
 

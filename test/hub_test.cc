@@ -308,9 +308,9 @@ TEST_F(HubTest, ResumeFromAnotherEpochAfterHistoryRolledSaysWhatIsLostAndWhereTh
   EXPECT_EQ(gaps[0].seq(), 4u);
   EXPECT_EQ(gaps[0].epoch(), 7u);
   EXPECT_EQ(gaps[0].message(),
-            "the history of #lobby restarted (the server was restarted): an unknown number of "
-            "messages from before the restart are lost, and the first 4 since are no longer in "
-            "history; showing it from seq 5");
+            "the history of #lobby was discarded (the room was empty for a while, or the server "
+            "restarted): what you missed before that is lost, and the first 4 messages since are "
+            "no longer in history either; showing it from seq 5");
   std::vector<std::uint64_t> replayed;
   for (const auto& m : b.received) {
     if (m.replay()) replayed.push_back(m.seq());
