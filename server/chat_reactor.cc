@@ -35,7 +35,7 @@ ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options
       hub_(hub),
       options_(options),
       peer_(context->peer()),
-      queue_(options.queue_limit) {
+      backlog_(options.queue) {
   for (const auto& [header, field] : {std::pair{kResumeAfterHeader, &join_.resume_after},
                                       std::pair{kResumeEpochHeader, &join_.resume_epoch}}) {
     const auto value = Metadata(*context, header);
@@ -59,29 +59,41 @@ ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options
   batching_ = Metadata(*context, kBatchHeader) == "1";
   join_.name = Metadata(*context, kUserHeader).value_or("");
   join_.room = Metadata(*context, kRoomHeader).value_or("");
-  // With a name in the metadata the user joins at once and starts receiving
-  // before saying anything; without one, the first message names it.
-  if (!join_.name.empty() && !JoinHub(join_.name, join_.room)) return;
+  // With a name in the metadata the user joins at once. Without one the
+  // stream is a reader, receiving its room from now on, until its first
+  // message names it.
+  if (join_.name.empty() ? !ListenHub() : !JoinHub(join_.name, join_.room)) return;
   StartRead(&incoming_);
+}
+
+bool ChatReactor::ListenHub() {
+  const grpc::Status status = hub_.Listen(this, join_);
+  if (!status.ok()) {
+    spdlog::info("refused a reader from {}: {}", peer_, status.error_message());
+    MutexLock lock(&mu_);
+    CloseLocked(status);
+    return false;
+  }
+  spdlog::debug("a reader connected from {}", peer_);
+  return true;
 }
 
 bool ChatReactor::JoinHub(std::string name, std::string room) {
   join_.name = std::move(name);
   join_.room = std::move(room);
+  {
+    // Deliver (on a hub thread) may log it from inside Join.
+    MutexLock lock(&mu_);
+    name_for_logs_ = join_.name;
+  }
   const grpc::Status status = hub_.Join(this, join_);
   if (!status.ok()) {
     spdlog::info("refused {} from {}: {}", SanitizeForTerminal(join_.name), peer_,
                  status.error_message());
-    MutexLock lock(&mu_);
-    CloseLocked(status);
+    EndStream(status, "");  // it may be in the hub as a reader
     return false;
   }
   joined_ = true;
-  {
-    // Deliver (on a hub thread) may read it as soon as Join returned.
-    MutexLock lock(&mu_);
-    name_for_logs_ = join_.name;
-  }
   spdlog::info("{} connected from {}", join_.name, peer_);
   return true;
 }
@@ -119,11 +131,12 @@ void ChatReactor::HandleIncoming() {
     std::string room = join_.room.empty() ? message.room() : join_.room;
     if (!JoinHub(std::move(name), std::move(room))) return;
   }
-  Hub::PendingFlush flush = hub_.Receive(this, message.message(), message.client_msg_id());
+  Hub::Receipt receipt = hub_.Receive(this, message.message(), message.client_msg_id());
   // Read on before writing: the message is ordered already, and the next one
   // can be read and queued (on another thread) while this one's writes go out.
-  StartRead(&incoming_);
-  flush.Run();
+  // A held line stops the reading until the hub posts it (Resume).
+  if (!receipt.held) StartRead(&incoming_);
+  receipt.flush.Run();
   if (options_.linger != nullptr) options_.linger->FlushDue();
 }
 
@@ -133,32 +146,61 @@ void ChatReactor::EndStream(const grpc::Status& status, std::string_view reason)
   CloseLocked(status);
 }
 
-Subscriber::Delivery ChatReactor::Deliver(EnvelopePtr envelope) {
+Subscriber::Delivered ChatReactor::Deliver(EnvelopePtr envelope) {
   MutexLock lock(&mu_);
   if (closing_) return Delivery::kRefused;
+  if (!backlog_.Fits(*envelope)) {
+    CutOffLocked();
+    return Delivery::kRefused;
+  }
+  backlog_.Pushed(*envelope);
+  const bool backlogged = backlog_.backlogged();
   switch (queue_.Push(std::move(envelope))) {
     case WriteQueue<EnvelopePtr>::PushResult::kStartWrite:
       if (held_ && FullBatchWaitingLocked()) {
         // End the hold now: the hub flushes at once; the linger's own Flush
         // comes later and finds nothing to do, or starts the next write early.
         held_ = false;
-        return Delivery::kFlushNeeded;
+        return {Delivery::kFlushNeeded, backlogged};
       }
-      if (flush_pending_) return Delivery::kQueued;  // the coming Flush takes it along
+      if (flush_pending_) return {Delivery::kQueued, backlogged};  // the coming Flush takes it
       flush_pending_ = true;
-      return Delivery::kFlushNeeded;
+      return {Delivery::kFlushNeeded, backlogged};
     case WriteQueue<EnvelopePtr>::PushResult::kQueued:
-      return Delivery::kQueued;
-    case WriteQueue<EnvelopePtr>::PushResult::kFull:
-      break;
+    case WriteQueue<EnvelopePtr>::PushResult::kFull:  // never: the queue is unbounded
+      return {Delivery::kQueued, backlogged};
   }
-  spdlog::warn("disconnecting {} ({}): {} messages are waiting for it", name_for_logs_, peer_,
-               queue_.size());
+  return {Delivery::kQueued, backlogged};
+}
+
+void ChatReactor::CutOffLocked() {
+  // Rate-limited by its nature: each stream is cut once.
+  spdlog::warn("disconnecting {} ({}): {} messages ({} bytes) are waiting for it",
+               name_for_logs_.empty() ? "a reader" : name_for_logs_, peer_,
+               backlog_.live_messages(), backlog_.live_bytes());
   queue_.DropWaiting();
+  backlog_.DroppedWaiting();
   CloseLocked({grpc::StatusCode::RESOURCE_EXHAUSTED,
-               "disconnected: " + std::to_string(options_.queue_limit) +
-                   " messages were waiting for this client; it is not reading fast enough"});
-  return Delivery::kRefused;
+               "disconnected: more than " + std::to_string(options_.queue.messages) +
+                   " messages or " + std::to_string(options_.queue.bytes) +
+                   " bytes were waiting for this client; it is not reading fast enough"});
+}
+
+bool ChatReactor::Backlogged() {
+  MutexLock lock(&mu_);
+  return backlog_.backlogged();
+}
+
+void ChatReactor::Resume() {
+  {
+    MutexLock lock(&mu_);
+    if (finished_) return;  // cancelled while held: OnDone may have run
+    ++starting_read_;
+  }
+  StartRead(&incoming_);
+  MutexLock lock(&mu_);
+  --starting_read_;
+  MaybeFinishLocked();
 }
 
 void ChatReactor::Flush() {
@@ -192,20 +234,24 @@ void ChatReactor::Close(const grpc::Status& status) {
 
 void ChatReactor::OnWriteDone(bool ok) {
   const grpc::ByteBuffer* frame = nullptr;
+  bool drained = false;
   {
     MutexLock lock(&mu_);
     if (!ok) {
       // The stream is broken (client gone or cancelled): nothing more can be sent.
       if (!closing_) closing_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
       queue_.DropWaiting();
+      backlog_.DroppedWaiting();
     }
     // Release the batch frame just written now, not when the next batch
     // replaces it: it may hold a whole history replay for the stream's life.
     frame_.Clear();
+    drained = backlog_.WriteDone();
     if (queue_.WriteDone()) frame = WriteNowOrLingerLocked();
     if (frame == nullptr) MaybeFinishLocked();
   }
   if (frame != nullptr) StartWrite(frame);  // outside the mutex, as in Flush
+  if (drained) hub_.Drained(this);          // lock order: the hub's mutex is taken without ours
   // On a completion-queue thread: the best place to start held writes (see WriteLinger).
   if (options_.linger != nullptr) options_.linger->FlushDue();
 }
@@ -213,6 +259,7 @@ void ChatReactor::OnWriteDone(bool ok) {
 void ChatReactor::OnCancel() {
   MutexLock lock(&mu_);
   queue_.DropWaiting();
+  backlog_.DroppedWaiting();  // the hub drops the member soon: no need to tell it
   CloseLocked({grpc::StatusCode::CANCELLED, "cancelled"});
 }
 
@@ -251,13 +298,14 @@ const grpc::ByteBuffer* ChatReactor::WriteNowOrLingerLocked() {
 }
 
 bool ChatReactor::FullBatchWaitingLocked() const {
-  return queue_.waiting() >= std::min(kMaxBatchMessages, options_.queue_limit / 2);
+  return queue_.waiting() >= std::min(kMaxBatchMessages, options_.queue.messages / 2);
 }
 
 const grpc::ByteBuffer* ChatReactor::TakeNextWriteLocked() {
   const auto& batch =
       queue_.TakeBatch(batching_ ? kMaxBatchMessages : 1, kMaxBatchBytes,
                        [](const EnvelopePtr& envelope) { return envelope->bytes.size(); });
+  backlog_.Taken(batch);
   // No WriteOptions::set_buffer_hint() for "more follows": chttp2 may hold a
   // hinted write, and its completion, until a later unhinted write, which we
   // only start from that completion: the stream would stall.
@@ -272,7 +320,7 @@ void ChatReactor::CloseLocked(const grpc::Status& status) {
 }
 
 void ChatReactor::MaybeFinishLocked() {
-  if (finished_ || !closing_ || !queue_.empty()) return;
+  if (finished_ || !closing_ || !queue_.empty() || starting_read_ > 0) return;
   finished_ = true;
   Finish(*closing_);
 }

@@ -9,6 +9,7 @@
 
 #include "common/mutex.h"
 #include "common/write_queue.h"
+#include "server/backlog.h"
 #include "server/hub.h"
 #include "server/subscriber.h"
 #include "server/write_linger.h"
@@ -45,7 +46,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   static constexpr std::size_t kMaxBatchBytes = 1 << 20;
 
   struct Options {
-    std::size_t queue_limit = 1024;  // messages waiting for this client, at most
+    // What may wait for this client before it is cut off as too slow, and
+    // its watermarks (see Backlog).
+    Backlog::Limits queue;
     // Holds back writes to clients that take batch frames (see WriteLinger);
     // null: every write starts as soon as something waits. Outlives the reactor's last Flush.
     WriteLinger* linger = nullptr;
@@ -54,9 +57,11 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options options);
 
   // Subscriber: Deliver and Close with the hub's mutex held; Flush without it.
-  Delivery Deliver(EnvelopePtr envelope) override;
+  Delivered Deliver(EnvelopePtr envelope) override;
+  bool Backlogged() override;
   void Close(const grpc::Status& status) override;
   void Flush() override;
+  void Resume() override;
   void Ref() override { refs_.fetch_add(1, std::memory_order_relaxed); }
   void Unref() override;
 
@@ -67,6 +72,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   void OnDone() override;
 
   void HandleIncoming();
+  // Enter the hub as a reader (no name yet) or as a named member; false
+  // (and the stream closing with the hub's status) if it refuses.
+  bool ListenHub();
   bool JoinHub(std::string name, std::string room);
   // Ends the stream: leaves the hub, then finishes with `status` once drained.
   void EndStream(const grpc::Status& status, std::string_view reason);
@@ -77,6 +85,8 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   // that asked) and returns the frame to pass to StartWrite.
   const grpc::ByteBuffer* TakeNextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops what waits and closes with RESOURCE_EXHAUSTED: over the limits.
+  void CutOffLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With nothing in flight and something waiting: either returns the frame to
   // write now, or hands the stream to the linger thread and returns null.
   const grpc::ByteBuffer* WriteNowOrLingerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -92,11 +102,15 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
 
   // Read side (see the class comment).
   grpc::ByteBuffer incoming_;
-  bool joined_ = false;
-  JoinRequest join_;  // from request metadata; name and room may come with the first message
+  bool joined_ = false;  // a named member (a reader is in the hub, unnamed)
+  JoinRequest join_;     // from request metadata; name and room may come with the first message
 
   Mutex mu_;
-  WriteQueue<EnvelopePtr> queue_ ABSL_GUARDED_BY(mu_);
+  WriteQueue<EnvelopePtr> queue_ ABSL_GUARDED_BY(mu_);  // unbounded: backlog_ has the limits
+  Backlog backlog_ ABSL_GUARDED_BY(mu_);                // what queue_ holds, measured
+  // Resume is starting a read outside mu_: Finish waits for it (OnDone must
+  // not come before the read is started).
+  int starting_read_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ByteBuffer frame_ ABSL_GUARDED_BY(mu_);  // the batch frame in flight
   std::optional<grpc::Status> closing_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

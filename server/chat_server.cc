@@ -19,6 +19,12 @@ std::size_t MaxFrameBytes(std::size_t max_message_bytes) {
   return std::max<std::size_t>(64 * 1024, 4 * max_message_bytes + 1024);
 }
 
+Backlog::Limits QueueLimits(const ServerOptions& options) {
+  // History replayed on a join does not count against the newcomer's limits;
+  // twice the history lets a client switch rooms and back before reading.
+  return {options.queue_limit, options.queue_bytes, 2 * options.history};
+}
+
 HubOptions MakeHubOptions(const ServerOptions& options) {
   HubOptions hub;
   hub.max_message_bytes = options.max_message_bytes;
@@ -45,7 +51,7 @@ ChatServer::ChatServer(const ServerOptions& options)
       linger_(options.batch_linger.count() > 0
                   ? std::make_unique<WriteLinger>(options.batch_linger, options.clock)
                   : nullptr),
-      service_(hub_, ChatReactor::Options{options.queue_limit, linger_.get()}) {}
+      service_(hub_, ChatReactor::Options{QueueLimits(options), linger_.get()}) {}
 
 ChatServer::~ChatServer() {
   if (server_) Shutdown(std::chrono::milliseconds(0));

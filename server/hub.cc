@@ -36,18 +36,45 @@ Hub::~Hub() {
 Hub::LockAndFlush::LockAndFlush(Hub* hub) : hub_(hub) { hub_->mu_.Lock(); }
 
 Hub::LockAndFlush::~LockAndFlush() {
-  std::vector<Subscriber*> flush;
-  flush.swap(hub_->to_flush_);
+  PendingFlush pending(std::exchange(hub_->to_flush_, {}), std::exchange(hub_->to_resume_, {}));
   hub_->mu_.Unlock();
-  PendingFlush(std::move(flush)).Run();
+  pending.Run();
 }
 
 void Hub::PendingFlush::Run() {
-  for (Subscriber* subscriber : std::exchange(subscribers_, {})) {
+  for (Subscriber* subscriber : std::exchange(flush_, {})) {
     subscriber->Flush();
     subscriber->Unref();
   }
+  // After the flushes: a resumed sender reads on, and its next line should
+  // find the writes of this one under way.
+  for (Subscriber* subscriber : std::exchange(resume_, {})) {
+    subscriber->Resume();
+    subscriber->Unref();
+  }
 }
+
+void Hub::Drained(Subscriber* subscriber) {
+  LockAndFlush lock(this);
+  const auto it = members_.find(subscriber);
+  if (it == members_.end()) return;
+  SetBacklogLocked(*it->second, subscriber->Backlogged());
+  SettleLocked();
+}
+
+namespace {
+
+// The room a request names, normalised ("" = the lobby), or the status that
+// refuses it.
+grpc::Status RequestedRoom(const JoinRequest& request, std::string* room) {
+  std::string error;
+  *room = NormalizeRoom(request.room.empty() ? kDefaultRoom : request.room, &error);
+  if (!room->empty()) return grpc::Status::OK;
+  return {grpc::StatusCode::INVALID_ARGUMENT,
+          "invalid room '" + SanitizeForTerminal(request.room) + "': " + error};
+}
+
+}  // namespace
 
 grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
   if (auto problem = CheckName(request.name)) {
@@ -56,43 +83,80 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
     return {grpc::StatusCode::INVALID_ARGUMENT,
             "invalid user name '" + SanitizeForTerminal(request.name) + "': " + *problem};
   }
-  std::string room_error;
-  const std::string room =
-      NormalizeRoom(request.room.empty() ? kDefaultRoom : request.room, &room_error);
-  if (room.empty()) {
-    return {grpc::StatusCode::INVALID_ARGUMENT,
-            "invalid room '" + SanitizeForTerminal(request.room) + "': " + room_error};
-  }
+  std::string room;
+  if (grpc::Status status = RequestedRoom(request, &room); !status.ok()) return status;
 
   LockAndFlush lock(this);
   if (shutting_down_) {
     return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down; try again later"};
   }
-  if (members_.contains(subscriber)) {
+  const auto existing = members_.find(subscriber);
+  if (existing != members_.end() && !existing->second->name.empty()) {
     return {grpc::StatusCode::FAILED_PRECONDITION, "this stream has already joined"};
   }
-  const std::string key = NameKey(request.name);
-  if (by_name_.contains(key)) {
+  if (by_name_.contains(NameKey(request.name))) {
     return {grpc::StatusCode::ALREADY_EXISTS,
             "the name '" + request.name + "' is already in use on this server; pick another"};
   }
+  if (existing != members_.end()) {
+    NameReaderLocked(*existing->second, request.name, room);
+  } else {
+    Member& member = AddMemberLocked(subscriber, request.name, room);
+    NoticeLocked(member, NOTICE, WelcomeText(member.name));
+    EnterRoomLocked(member, room, request.resume_after, request.resume_epoch);
+  }
+  SettleLocked();
+  return grpc::Status::OK;
+}
+
+grpc::Status Hub::Listen(Subscriber* subscriber, const JoinRequest& request) {
+  std::string room;
+  if (grpc::Status status = RequestedRoom(request, &room); !status.ok()) return status;
+  LockAndFlush lock(this);
+  if (shutting_down_) {
+    return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down; try again later"};
+  }
+  if (members_.contains(subscriber)) {
+    return {grpc::StatusCode::FAILED_PRECONDITION, "this stream is in the hub already"};
+  }
+  Member& reader = AddMemberLocked(subscriber, "", room);
+  EnterRoomLocked(reader, room, request.resume_after, request.resume_epoch);
+  SettleLocked();
+  return grpc::Status::OK;
+}
+
+std::string Hub::WelcomeText(const std::string& name) {
+  return "welcome, " + name + "; type /help for the list of commands";
+}
+
+Hub::Member& Hub::AddMemberLocked(Subscriber* subscriber, const std::string& name,
+                                  const std::string& room) {
   const TokenBucket flood_limit(options_.rate_limit, FloodBurst(options_.rate_limit),
                                 options_.clock->Now());
-  auto owned =
-      std::make_unique<Member>(Member{subscriber, request.name, room, flood_limit, flood_limit});
+  auto owned = std::make_unique<Member>(Member{subscriber, name, room, flood_limit, flood_limit});
   Member& member = *owned;
   members_.emplace(subscriber, std::move(owned));
-  by_name_.emplace(key, &member);
-  NoticeLocked(member, NOTICE, "welcome, " + member.name + "; type /help for the list of commands");
-  EnterRoomLocked(member, room, request.resume_after, request.resume_epoch);
-  DropRefusedLocked();
-  return grpc::Status::OK;
+  if (!name.empty()) by_name_.emplace(NameKey(name), &member);
+  return member;
+}
+
+void Hub::NameReaderLocked(Member& member, const std::string& name, const std::string& room) {
+  member.name = name;
+  by_name_.emplace(NameKey(name), &member);
+  NoticeLocked(member, NOTICE, WelcomeText(name));
+  if (room == member.room) {
+    AnnounceJoinLocked(member);
+    return;
+  }
+  // Its first message names another room: go there, with that room's history.
+  LeaveRoomListLocked(member);
+  EnterRoomLocked(member, room, std::nullopt, std::nullopt);
 }
 
 void Hub::Leave(Subscriber* subscriber, std::string_view reason) {
   LockAndFlush lock(this);
   RemoveLocked(subscriber, reason);
-  DropRefusedLocked();
+  SettleLocked();
 }
 
 void Hub::Shutdown() {
@@ -108,7 +172,12 @@ void Hub::Shutdown() {
     members_.clear();
     by_name_.clear();
     refused_.clear();
-    for (auto& [name, room] : rooms_) room.members.clear();
+    to_release_.clear();
+    for (auto& [name, room] : rooms_) {
+      room.members.clear();
+      room.held.clear();  // their streams are closing: nothing more is posted
+      room.backlogged = 0;
+    }
     presence_.Clear();  // nobody left to tell
   }
   // Unlocked: an alarm callback under way takes mu_ (and then finds the
@@ -134,6 +203,15 @@ void Hub::EnterRoomLocked(Member& member, const std::string& room_name,
                           std::optional<std::uint64_t> resume_epoch) {
   Room& room = RoomLocked(room_name);
   member.room = room_name;
+  if (member.backlogged) ++room.backlogged;  // its queue comes along
+  ReplayLocked(member, room, resume_after, resume_epoch);
+  room.members.push_back(&member);
+  if (!member.name.empty()) AnnounceJoinLocked(member);
+}
+
+void Hub::ReplayLocked(Member& member, Room& room, std::optional<std::uint64_t> resume_after,
+                       std::optional<std::uint64_t> resume_epoch) {
+  const std::string& room_name = member.room;
   Replay replay;
   if (resume_after && resume_epoch && *resume_epoch != room.log->epoch()) {
     replay = room.log->Recent();  // another life of the room: its numbers mean nothing here
@@ -178,19 +256,33 @@ void Hub::EnterRoomLocked(Member& member, const std::string& room_name,
     copy.set_replay(true);
     DeliverLocked(member, MakeEnvelope(std::move(copy)));
   }
-  room.members.push_back(&member);
+}
 
+void Hub::AnnounceJoinLocked(Member& member) {
+  const std::string& room_name = member.room;
   ChatMessage joined;
   joined.set_kind(JOIN);
   joined.set_user(member.name);
   joined.set_subject(member.name);
   joined.set_message(member.name + " joined #" + room_name);
-  PresenceLocked(member, room, std::move(joined));
+  PresenceLocked(member, RoomLocked(room_name), std::move(joined));
+}
+
+void Hub::LeaveRoomListLocked(Member& member) {
+  Room& room = RoomLocked(member.room);
+  std::erase(room.members, &member);
+  if (member.backlogged) --room.backlogged;
+  if (member.held) {
+    std::erase(room.held, &member);
+    member.held.reset();
+  }
+  // Fewer members: the room may no longer be congested.
+  if (!room.held.empty()) to_release_.push_back(member.room);
 }
 
 void Hub::ExitRoomLocked(Member& member, std::string_view reason) {
-  Room& room = RoomLocked(member.room);
-  std::erase(room.members, &member);
+  LeaveRoomListLocked(member);
+  if (member.name.empty()) return;  // a reader comes and goes unannounced
   ChatMessage left;
   left.set_kind(LEAVE);
   left.set_user(member.name);
@@ -198,7 +290,7 @@ void Hub::ExitRoomLocked(Member& member, std::string_view reason) {
   std::string text = member.name + " left #" + member.room;
   if (!reason.empty()) text += " (" + std::string(reason) + ")";
   left.set_message(std::move(text));
-  PresenceLocked(member, room, std::move(left));
+  PresenceLocked(member, RoomLocked(member.room), std::move(left));
 }
 
 void Hub::RemoveLocked(Subscriber* subscriber, std::string_view reason) {
@@ -206,7 +298,7 @@ void Hub::RemoveLocked(Subscriber* subscriber, std::string_view reason) {
   if (it == members_.end()) return;
   std::unique_ptr<Member> member = std::move(it->second);
   members_.erase(it);
-  by_name_.erase(NameKey(member->name));
+  if (!member->name.empty()) by_name_.erase(NameKey(member->name));
   ExitRoomLocked(*member, reason);
 }
 
@@ -217,6 +309,72 @@ void Hub::BroadcastLocked(const std::string& room_name, ChatMessage message) {
   message.set_time_unix_ms(NowUnixMs());
   const EnvelopePtr envelope = room.log->Append(std::move(message));
   for (Member* member : room.members) DeliverLocked(*member, envelope);
+}
+
+bool Hub::CongestedLocked(const Room& room) const {
+  return room.backlogged >= 2 && 2 * room.backlogged > room.members.size();
+}
+
+void Hub::SetBacklogLocked(Member& member, bool backlogged) {
+  if (backlogged == member.backlogged) return;
+  member.backlogged = backlogged;
+  Room& room = RoomLocked(member.room);
+  if (backlogged) {
+    ++room.backlogged;
+    return;
+  }
+  --room.backlogged;
+  if (!room.held.empty()) to_release_.push_back(member.room);
+}
+
+void Hub::PostLocked(Member& member, Kind kind, std::string text, std::string_view client_msg_id) {
+  Room& room = RoomLocked(member.room);
+  if (CongestedLocked(room)) {
+    member.held = Member::HeldLine{kind, std::move(text), std::string(client_msg_id)};
+    room.held.push_back(&member);
+    // Once in a while, a word on why its lines are slow to go out.
+    const Clock::time_point now = options_.clock->Now();
+    if (member.told_held == Clock::time_point::min() ||
+        now - member.told_held >= kHeldNoticeEvery) {
+      member.told_held = now;
+      NoticeLocked(member, NOTICE,
+                   "#" + member.room +
+                       " is busy: the server is sending faster than its members can read, so it "
+                       "takes your lines more slowly until they catch up; nothing is lost");
+    }
+    if (room.held.size() == 1) {
+      spdlog::debug("#{}: {} of {} members are backlogged; holding its senders back", member.room,
+                    room.backlogged, room.members.size());
+    }
+    return;
+  }
+  if (kind == ACTION) {
+    ActionLocked(member, text, client_msg_id);
+  } else {
+    SayLocked(member, std::move(text), client_msg_id);
+  }
+}
+
+void Hub::ReleaseHeldLocked(Room& room) {
+  while (!room.held.empty() && !CongestedLocked(room)) {
+    Member& member = *room.held.front();
+    room.held.pop_front();
+    Member::HeldLine line = std::move(*member.held);
+    member.held.reset();
+    PostLocked(member, line.kind, std::move(line.text), line.client_msg_id);
+    member.subscriber->Ref();
+    to_resume_.push_back(member.subscriber);
+  }
+}
+
+void Hub::SettleLocked() {
+  while (true) {
+    DropRefusedLocked();
+    if (to_release_.empty()) return;
+    for (const std::string& name : std::exchange(to_release_, {})) {
+      if (const auto it = rooms_.find(name); it != rooms_.end()) ReleaseHeldLocked(it->second);
+    }
+  }
 }
 
 void Hub::SendLocked(Member& member, ChatMessage message) {
@@ -236,7 +394,12 @@ void Hub::NoticeLocked(Member& member, Kind kind, std::string text,
 }
 
 void Hub::DeliverLocked(Member& member, EnvelopePtr envelope) {
-  switch (member.subscriber->Deliver(std::move(envelope))) {
+  const Subscriber::Delivered delivered = member.subscriber->Deliver(std::move(envelope));
+  if (delivered.backlogged != member.backlogged &&
+      delivered.delivery != Subscriber::Delivery::kRefused) {
+    SetBacklogLocked(member, delivered.backlogged);
+  }
+  switch (delivered.delivery) {
     case Subscriber::Delivery::kQueued:
       return;
     case Subscriber::Delivery::kFlushNeeded:
@@ -257,7 +420,9 @@ void Hub::DropRefusedLocked() {
     Subscriber* subscriber = refused_.back();
     refused_.pop_back();
     if (const auto it = members_.find(subscriber); it != members_.end()) {
-      spdlog::info("dropping {}: its stream no longer accepts messages", it->second->name);
+      const std::string& name = it->second->name;
+      spdlog::info("dropping {}: its stream no longer accepts messages",
+                   name.empty() ? "a reader" : name);
     }
     RemoveLocked(subscriber, "disconnected");
   }

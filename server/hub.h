@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -35,7 +36,7 @@ struct HubOptions {
 };
 
 struct JoinRequest {
-  std::string name;
+  std::string name;                           // "" in Listen: a reader, named later by Join
   std::string room;                           // as the user wrote it; "" = the lobby
   std::optional<std::uint64_t> resume_after;  // deliver messages after this seq, not history
   std::optional<std::uint64_t> resume_epoch;  // the room epoch resume_after belongs to
@@ -72,17 +73,29 @@ class Hub {
   // room's history (or what it missed since resume_after) and telling the room.
   // Errors: INVALID_ARGUMENT (bad name or room), ALREADY_EXISTS (name in use),
   // UNAVAILABLE (shutting down). On error nothing changed.
+  //
+  // A subscriber that is a reader (see Listen) is named by this: it is
+  // welcomed and announced in its room, or moved to request.room if that
+  // names another one. On error it stays a reader.
   grpc::Status Join(Subscriber* subscriber, const JoinRequest& request);
 
+  // Puts `subscriber` in a room as a reader: a member with no name yet. It
+  // gets the room's history (or what it missed since resume_after) and then
+  // the room's traffic, is not announced, cannot be sent private messages,
+  // and counts as a reader in /who, until Join names it. request.name is
+  // ignored. Errors: INVALID_ARGUMENT (bad room), UNAVAILABLE (shutting
+  // down), FAILED_PRECONDITION (already in the hub).
+  grpc::Status Listen(Subscriber* subscriber, const JoinRequest& request);
+
   // Flushes, when it goes out of scope (or on Run), the subscribers a
-  // delivery left waiting; each holds a reference taken for it.
+  // delivery left waiting, and resumes the senders whose held lines were
+  // posted; each holds a reference taken for it.
   class PendingFlush {
    public:
-    explicit PendingFlush(std::vector<Subscriber*> subscribers)
-        : subscribers_(std::move(subscribers)) {}
-    PendingFlush(PendingFlush&& other) noexcept : subscribers_(std::move(other.subscribers_)) {
-      other.subscribers_.clear();
-    }
+    PendingFlush(std::vector<Subscriber*> flush, std::vector<Subscriber*> resume)
+        : flush_(std::move(flush)), resume_(std::move(resume)) {}
+    PendingFlush(PendingFlush&& other) noexcept
+        : flush_(std::exchange(other.flush_, {})), resume_(std::exchange(other.resume_, {})) {}
     PendingFlush(const PendingFlush&) = delete;
     PendingFlush& operator=(const PendingFlush&) = delete;
     PendingFlush& operator=(PendingFlush&&) = delete;
@@ -90,16 +103,31 @@ class Hub {
     void Run();
 
    private:
-    std::vector<Subscriber*> subscribers_;
+    std::vector<Subscriber*> flush_;
+    std::vector<Subscriber*> resume_;
+  };
+
+  // What Receive did with a line.
+  struct Receipt {
+    PendingFlush flush;
+    // The line is for a congested room (most of its members are backlogged):
+    // the hub holds it and posts it once the room has caught up, then calls
+    // the sender's Resume. Until then the sender reads nothing more, so
+    // HTTP/2 flow control pushes back on its client.
+    bool held = false;
   };
 
   // One line of input from a joined subscriber: chat text or a /command.
   // Problems go back to that subscriber as ERROR events. The message is
-  // ordered and queued when this returns; the writes start when the result
-  // is destroyed, so the caller can start its next read first (a message
-  // that arrives meanwhile joins the same write, as a batch).
-  PendingFlush Receive(Subscriber* subscriber, std::string_view text,
-                       std::string_view client_msg_id);
+  // ordered and queued when this returns (unless held); the writes start
+  // when the flush is destroyed, so the caller can start its next read first
+  // (a message that arrives meanwhile joins the same write, as a batch).
+  Receipt Receive(Subscriber* subscriber, std::string_view text, std::string_view client_msg_id);
+
+  // The subscriber's backlog ended (it drained to its low watermark): the
+  // hub counts it again and may post its room's held lines. Call without the
+  // subscriber's mutex.
+  void Drained(Subscriber* subscriber);
 
   // Removes the subscriber and tells its room. Idempotent; after it returns
   // the hub holds no pointer to `subscriber`.
@@ -128,28 +156,58 @@ class Hub {
 
   struct Member {
     Subscriber* subscriber;
-    std::string name;
+    std::string name;  // "" for a reader (not in by_name_, never announced)
     std::string room;
     TokenBucket flood_control;  // the lines this member sends
     // The private messages this member receives, from everyone together: as
     // many a second as one member may send, so that many senders, each within
     // its own limit, cannot fill its queue and get it cut off as too slow.
     TokenBucket private_inbox;
+    // Its queue is backlogged (as Deliver or Backlogged last said); counted
+    // in its room's `backlogged`.
+    bool backlogged = false;
+    // A line the hub holds back while the room is congested (see Receipt).
+    struct HeldLine {
+      Kind kind;  // CHAT or ACTION
+      std::string text;
+      std::string client_msg_id;
+    };
+    std::optional<HeldLine> held;
+    // When this member was last told that its room holds its lines back.
+    Clock::time_point told_held = Clock::time_point::min();
   };
   struct Room {
     std::unique_ptr<RoomLog> log;
     std::vector<Member*> members;  // in join order
+    std::size_t backlogged = 0;    // members whose queues are backlogged
+    std::deque<Member*> held;      // members whose line waits, oldest first
   };
 
   // Server time stamped on messages (time_unix_ms).
   static std::int64_t NowUnixMs();
 
   Room& RoomLocked(const std::string& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Binds a reader to a free name, welcomes it and announces it, moving it to
+  // `room` first if that is another room.
+  void NameReaderLocked(Member& member, const std::string& name, const std::string& room)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A new member (name "" for a reader), indexed by subscriber and name; not
+  // in a room yet.
+  Member& AddMemberLocked(Subscriber* subscriber, const std::string& name, const std::string& room)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static std::string WelcomeText(const std::string& name);
+  // Sends a joining member the room's history, or what it missed.
+  void ReplayLocked(Member& member, Room& room, std::optional<std::uint64_t> resume_after,
+                    std::optional<std::uint64_t> resume_epoch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AnnounceJoinLocked(Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EnterRoomLocked(Member& member, const std::string& room,
                        std::optional<std::uint64_t> resume_after,
                        std::optional<std::uint64_t> resume_epoch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ExitRoomLocked(Member& member, std::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes the member out of its room's lists (members, backlog count, held
+  // lines), unannounced.
+  void LeaveRoomListLocked(Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveLocked(Subscriber* subscriber, std::string_view reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -177,8 +235,23 @@ class Hub {
                     std::string_view client_msg_id = {}) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DeliverLocked(Member& member, EnvelopePtr envelope) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes members whose Deliver refused, telling their rooms (which may
-  // refuse more: loops until none is left).
+  // refuse more), and posts the held lines of rooms that are no longer
+  // congested; loops until neither is left. Every entry point ends with it.
+  void SettleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DropRefusedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Overload (docs/architecture.md, "Overload"): a room is congested while
+  // most of its members (two at least) are backlogged: the server, not one
+  // reader, is behind. Its senders' chat lines are held back until it is not.
+  bool CongestedLocked(const Room& room) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records what the member's subscriber says of its backlog.
+  void SetBacklogLocked(Member& member, bool backlogged) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Says a chat line (CHAT or ACTION) in the member's room, or holds it back
+  // if the room is congested.
+  void PostLocked(Member& member, Kind kind, std::string text, std::string_view client_msg_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Posts held lines, oldest first, while the room is not congested.
+  void ReleaseHeldLocked(Room& room) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Command handlers (hub_commands.cc).
   void ReceiveLocked(Subscriber* subscriber, std::string_view text, std::string_view client_msg_id)
@@ -197,6 +270,9 @@ class Hub {
   void WhoLocked(Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RoomsLocked(Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // How often at most a member whose lines are held back is told why.
+  static constexpr Clock::duration kHeldNoticeEvery = std::chrono::seconds(30);
+
   const HubOptions options_;
 
   mutable Mutex mu_;
@@ -204,8 +280,12 @@ class Hub {
   std::unordered_map<std::string, Member*> by_name_ ABSL_GUARDED_BY(mu_);  // key: NameKey()
   std::map<std::string, Room> rooms_ ABSL_GUARDED_BY(mu_);                 // key: normalised room
   std::vector<Subscriber*> refused_ ABSL_GUARDED_BY(mu_);  // Deliver said no; drop soon
-  // Subscribers to Flush once the mutex is released (each holds a Ref).
+  // Subscribers to Flush, and to Resume, once the mutex is released (each holds a Ref).
   std::vector<Subscriber*> to_flush_ ABSL_GUARDED_BY(mu_);
+  std::vector<Subscriber*> to_resume_ ABSL_GUARDED_BY(mu_);
+  // Rooms whose backlog count fell or whose membership shrank: they may post
+  // held lines (SettleLocked). Keys of rooms_.
+  std::vector<std::string> to_release_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   PresenceCoalescer presence_ ABSL_GUARDED_BY(mu_);
   // Null when presence is not coalesced. Last: stopped and destroyed first.

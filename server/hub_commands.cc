@@ -1,6 +1,8 @@
 // The hub's handling of one line of user input: plain text and /commands.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/command.h"
 #include "common/protocol_keys.h"
 #include "common/text_rules.h"
@@ -9,13 +11,19 @@
 
 namespace chat {
 
-Hub::PendingFlush Hub::Receive(Subscriber* subscriber, std::string_view text,
-                               std::string_view client_msg_id) {
+Hub::Receipt Hub::Receive(Subscriber* subscriber, std::string_view text,
+                          std::string_view client_msg_id) {
   MutexLock lock(&mu_);
   ReceiveLocked(subscriber, text, client_msg_id);
-  std::vector<Subscriber*> flush;
-  flush.swap(to_flush_);
-  return PendingFlush(std::move(flush));
+  const auto it = members_.find(subscriber);
+  const bool held = it != members_.end() && it->second->held.has_value();
+  // Held and posted again within this call (the room settled): the caller
+  // reads on by itself, so it must not be resumed as well.
+  if (const auto self = std::ranges::find(to_resume_, subscriber); self != to_resume_.end()) {
+    to_resume_.erase(self);
+    subscriber->Unref();  // the caller's own reference keeps it alive
+  }
+  return {PendingFlush(std::exchange(to_flush_, {}), std::exchange(to_resume_, {})), held};
 }
 
 void Hub::ReceiveLocked(Subscriber* subscriber, std::string_view text,
@@ -41,10 +49,10 @@ void Hub::ReceiveLocked(Subscriber* subscriber, std::string_view text,
     Command command = ParseCommand(text);
     switch (command.kind) {
       case CommandKind::kSay:
-        SayLocked(member, std::move(command.arg), client_msg_id);
+        PostLocked(member, CHAT, std::move(command.arg), client_msg_id);
         break;
       case CommandKind::kMe:
-        ActionLocked(member, command.arg, client_msg_id);
+        PostLocked(member, ACTION, std::move(command.arg), client_msg_id);
         break;
       case CommandKind::kMsg:
         PrivateLocked(member, command.arg, command.text, client_msg_id);
@@ -85,7 +93,7 @@ void Hub::ReceiveLocked(Subscriber* subscriber, std::string_view text,
         break;
     }
   }
-  DropRefusedLocked();
+  SettleLocked();
 }
 
 void Hub::SayLocked(Member& member, std::string text, std::string_view client_msg_id) {
@@ -175,7 +183,19 @@ void Hub::RenameLocked(Member& member, const std::string& name, std::string_view
 void Hub::WhoLocked(Member& member) {
   const Room& room = RoomLocked(member.room);
   std::string names;
-  for (const Member* other : room.members) names += (names.empty() ? "" : ", ") + other->name;
+  std::size_t readers = 0;
+  for (const Member* other : room.members) {
+    if (other->name.empty()) {
+      ++readers;
+    } else {
+      names += (names.empty() ? "" : ", ") + other->name;
+    }
+  }
+  // Readers have no names to list; they are counted, so the total is true.
+  if (readers > 0) {
+    names += (names.empty() ? "" : ", and ") + std::to_string(readers) +
+             (readers == 1 ? " reader" : " readers");
+  }
   NoticeLocked(member, NOTICE,
                std::to_string(room.members.size()) + " in #" + member.room + ": " + names);
 }

@@ -60,7 +60,7 @@ void Hub::AnnounceDuePresence() {
   for (const PresenceChange& change : presence_.TakeDue(options_.presence.clock->Now())) {
     if (rooms_.contains(change.room)) BroadcastLocked(change.room, PresenceMessage(change));
   }
-  DropRefusedLocked();
+  SettleLocked();
   // The timer ran for the earliest room; the others still wait.
   if (const auto next = presence_.NextDue()) presence_timer_->RunAt(*next);
 }

@@ -21,8 +21,13 @@ int main(int argc, char** argv) {
      cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.history)), "N")
     ("max-message-bytes", "longest chat text accepted, in bytes",
      cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.max_message_bytes)), "N")
-    ("queue-limit", "messages waiting for one client before it is cut off as too slow",
+    ("queue-limit", "messages waiting for one client before it is cut off as too slow "
+     "(history sent on a join apart); rooms hold their senders back while most members have "
+     "1/8 of this waiting",
      cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.queue_limit)), "N")
+    ("queue-bytes", "bytes of messages waiting for one client before it is cut off as too slow "
+     "(history sent on a join apart); 1/8 of it also counts as backlogged",
+     cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.queue_bytes)), "N")
     ("rate-limit", "lines one client may send per second (bursts of twice that, at least 10), "
      "and private messages one user may receive per second; 0 = no limit",
      cxxopts::value<double>()->default_value("20"), "N")
@@ -48,6 +53,7 @@ int main(int argc, char** argv) {
   server_options.history = parsed["history"].as<std::size_t>();
   server_options.max_message_bytes = parsed["max-message-bytes"].as<std::size_t>();
   server_options.queue_limit = parsed["queue-limit"].as<std::size_t>();
+  server_options.queue_bytes = parsed["queue-bytes"].as<std::size_t>();
   server_options.rate_limit = parsed["rate-limit"].as<double>();
   const long linger_us = parsed["batch-linger-us"].as<long>();
   if (linger_us < 0 || linger_us > 1000000) {
@@ -66,11 +72,17 @@ int main(int argc, char** argv) {
   if (server_options.max_message_bytes == 0 || server_options.max_message_bytes > (1u << 20)) {
     chat::ExitWithUsageError("chat-server", "--max-message-bytes must be between 1 and 1048576");
   }
-  // A joining member is sent a welcome, a possible gap notice, the history
-  // and its own join at once: the queue must hold that burst.
-  if (server_options.queue_limit < server_options.history + 3) {
-    chat::ExitWithUsageError("chat-server", "--queue-limit must be at least --history + 3 (" +
-                                                std::to_string(server_options.history + 3) + ")");
+  // Watermarks at 1/8 and 1/16 of the limits need room to be apart.
+  if (server_options.queue_limit < 16) {
+    chat::ExitWithUsageError("chat-server", "--queue-limit must be at least 16");
+  }
+  // At least one message of the largest size, with its fields, must fit.
+  const std::size_t min_queue_bytes = 16 * server_options.max_message_bytes + 4096;
+  if (server_options.queue_bytes < min_queue_bytes) {
+    chat::ExitWithUsageError("chat-server",
+                             "--queue-bytes must be at least 16 x "
+                             "--max-message-bytes + 4096 (" +
+                                 std::to_string(min_queue_bytes) + ")");
   }
   std::string error;
   if (!chat::ConfigureLogging(parsed["log-level"].as<std::string>(), &error)) {
@@ -97,10 +109,11 @@ int main(int argc, char** argv) {
   }
   const std::string host = server_options.listen.substr(0, server_options.listen.rfind(':'));
   spdlog::info(
-      "chat-server listening on {}:{} (history {}, max message {} bytes, queue limit {}, rate "
-      "limit {}/s, batch linger {} us, {})",
+      "chat-server listening on {}:{} (history {}, max message {} bytes, queue limit {} messages "
+      "or {} bytes, rate limit {}/s, batch linger {} us, {})",
       host, server.port(), server_options.history, server_options.max_message_bytes,
-      server_options.queue_limit, server_options.rate_limit, server_options.batch_linger.count(),
+      server_options.queue_limit, server_options.queue_bytes, server_options.rate_limit,
+      server_options.batch_linger.count(),
       server_options.presence_coalesce_above == 0
           ? std::string("presence never coalesced")
           : "presence coalesced above " + std::to_string(server_options.presence_coalesce_above) +

@@ -12,7 +12,12 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";  // port 0 picks a free port
   std::size_t history = 200;               // messages kept per room
   std::size_t max_message_bytes = 2048;    // longest chat text accepted
-  std::size_t queue_limit = 1024;          // messages waiting per client before it is cut off
+  // What may wait for one client before it is cut off as too slow: live
+  // messages (replayed history apart) by count and by bytes. Also where room
+  // back-pressure starts: a member is backlogged at 1/8 of either (see
+  // server/backlog.h and docs/architecture.md, "Overload").
+  std::size_t queue_limit = 1024;
+  std::size_t queue_bytes = 1 << 20;
   // Lines per second per client, with a burst of FloodBurst(rate_limit):
   // twice that, and at least 10 lines. 0 = off.
   double rate_limit = 20;

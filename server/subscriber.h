@@ -22,9 +22,29 @@ class Subscriber {
     kFlushNeeded,  // queued and nothing is writing: Ref(), then Flush() and Unref() unlocked
   };
 
+  // What Deliver did, and whether the subscriber's queue is now backlogged:
+  // past its high watermark and not yet drained to its low one (see
+  // server/backlog.h). The hub holds back a room's senders while most of its
+  // members are backlogged.
+  struct Delivered {
+    Delivered(Delivery delivery, bool backlogged = false)  // NOLINT: implicit by design
+        : delivery(delivery), backlogged(backlogged) {}
+    Delivery delivery;
+    bool backlogged;
+  };
+
   virtual ~Subscriber() = default;
 
-  virtual Delivery Deliver(EnvelopePtr envelope) = 0;
+  virtual Delivered Deliver(EnvelopePtr envelope) = 0;
+
+  // Whether the queue is backlogged now. Called with the hub's mutex held,
+  // after the subscriber told the hub (Hub::Drained) that its backlog ended.
+  virtual bool Backlogged() = 0;
+
+  // The hub posted the line it held back (Hub::Receive said `held`): read on.
+  // Called without the hub's mutex, between a Ref() and an Unref(), at most
+  // once per held line.
+  virtual void Resume() = 0;
 
   // Ends the stream with `status` once what is queued has been sent (a write
   // in flight or a pending Flush will get there).

@@ -138,7 +138,7 @@ class TestSubscriber final : public Subscriber {
         probe_(probe),
         problems_(problems) {}
 
-  Delivery Deliver(EnvelopePtr envelope) override {
+  Delivered Deliver(EnvelopePtr envelope) override {
     std::lock_guard lock(mu_);
     if (refused_ || (capacity_ && received_.size() >= *capacity_)) {
       if (!refused_) {
@@ -161,6 +161,9 @@ class TestSubscriber final : public Subscriber {
   }
 
   void Close(const grpc::Status&) override { problems_->Add("Close called: nobody shut down"); }
+  // Never backlogged, so the hub never holds a line and never resumes.
+  bool Backlogged() override { return false; }
+  void Resume() override { problems_->Add(name_ + ": Resume, but no line was held"); }
 
   void Flush() override {
     bool probe = false;
@@ -331,7 +334,7 @@ void HubConcurrencyTest::Drive(int t, std::vector<std::unique_ptr<Session>>& ses
   // the member was dropped meanwhile (then nothing can be said).
   auto run = [&](TestSubscriber& s, const std::string& text, const std::string& id,
                  auto&& worked) -> bool {
-    Hub::PendingFlush flush = hub_.Receive(&s, text, id);
+    Hub::PendingFlush flush = std::move(hub_.Receive(&s, text, id).flush);
     bool ok = true;
     if (!s.refused() && !worked()) {
       tally.Fail(s.name() + ": '" + text + "' had no effect");
@@ -620,7 +623,7 @@ class PresenceTracker final : public Subscriber {
  public:
   explicit PresenceTracker(std::string name) : name_(std::move(name)) {}
 
-  Delivery Deliver(EnvelopePtr envelope) override {
+  Delivered Deliver(EnvelopePtr envelope) override {
     std::lock_guard lock(mu_);
     const ChatMessage& m = envelope->message;
     if (m.replay()) return Delivery::kQueued;
@@ -666,6 +669,8 @@ class PresenceTracker final : public Subscriber {
     }
     return Delivery::kQueued;
   }
+  bool Backlogged() override { return false; }
+  void Resume() override {}
   void Close(const grpc::Status&) override {}
   void Flush() override {}
   void Ref() override {}

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <iostream>
@@ -21,15 +22,19 @@ class FakeSubscriber : public Subscriber {
  public:
   explicit FakeSubscriber(std::size_t capacity = 100000) : capacity_(capacity) {}
 
-  Delivery Deliver(EnvelopePtr envelope) override {
+  Delivered Deliver(EnvelopePtr envelope) override {
     if (closed_ || received.size() >= capacity_) {
       closed_ = true;
       return Delivery::kRefused;
     }
     received.push_back(envelope->message);
     // Ask for a flush now and then, as a real stream does when idle.
-    return received.size() % 3 == 0 ? Delivery::kFlushNeeded : Delivery::kQueued;
+    return {received.size() % 3 == 0 ? Delivery::kFlushNeeded : Delivery::kQueued, backlogged};
   }
+  bool Backlogged() override { return backlogged; }
+  void Resume() override { ++resumes; }
+  bool backlogged = false;  // what Deliver and Backlogged report
+  int resumes = 0;
   void Close(const grpc::Status& status) override {
     closed_ = true;
     close_status = status;
@@ -109,10 +114,10 @@ class LockProbingSubscriber : public FakeSubscriber {
  public:
   explicit LockProbingSubscriber(const Hub& hub) : probe(hub) {}
 
-  Delivery Deliver(EnvelopePtr envelope) override {
-    const Delivery delivery = FakeSubscriber::Deliver(std::move(envelope));
-    if (delivery == Delivery::kFlushNeeded) ++flushes_needed;
-    return delivery;
+  Delivered Deliver(EnvelopePtr envelope) override {
+    const Delivered delivered = FakeSubscriber::Deliver(std::move(envelope));
+    if (delivered.delivery == Delivery::kFlushNeeded) ++flushes_needed;
+    return delivered;
   }
   void Ref() override {
     ++ref_calls;
@@ -145,7 +150,8 @@ TEST_F(HubTest, FlushesAreCalledOutsideTheLockAndBalanced) {
   // Receive leaves the flushes to its result: nothing is flushed until it runs.
   std::vector<Hub::PendingFlush> pending;
   const int flushes_before = a.flushes;
-  for (int i = 0; i < 3; ++i) pending.push_back(hub_.Receive(&a, "held" + std::to_string(i), ""));
+  for (int i = 0; i < 3; ++i)
+    pending.push_back(hub_.Receive(&a, "held" + std::to_string(i), "").flush);
   EXPECT_EQ(a.flushes, flushes_before);
   EXPECT_EQ(a.flushes_needed - a.flushes, 1);  // one in three messages asks for a flush
   pending.clear();
@@ -685,6 +691,31 @@ TEST_F(PresenceHubTest, HistoryHoldsThePresenceEventsAndTheOwnJoinComesAfterIt) 
   EXPECT_EQ(late.Last().subject(), "late");
 }
 
+// A reader (Hub::Listen) counts for the room's size and is never announced;
+// once it names itself in a big room, it is announced like any joiner: its
+// own JOIN at once, the room in the interval's PRESENCE event.
+TEST_F(PresenceHubTest, AReaderWhoNamesItselfInABigRoomIsAnnouncedInThePresenceEvent) {
+  std::vector<FakeSubscriber> members(3);
+  JoinMany(members, "m");  // a room of 3: announced at once
+  FakeSubscriber reader;
+  ASSERT_TRUE(hub_.Listen(&reader, {"", "big", std::nullopt, std::nullopt}).ok());
+  clock_.Advance(kInterval);
+  EXPECT_TRUE(members[0].OfKind(PRESENCE).empty()) << "a reader comes unannounced";
+  hub_.Receive(&members[0], "/who", "");
+  EXPECT_EQ(members[0].Last().message(), "4 in #big: m0, m1, m2, and 1 reader");
+  ASSERT_TRUE(hub_.Join(&reader, {"named", "big", std::nullopt, std::nullopt}).ok());
+  EXPECT_EQ(reader.Last().kind(), JOIN);
+  EXPECT_EQ(reader.Last().subject(), "named");
+  EXPECT_EQ(reader.Last().seq(), 0u);
+  EXPECT_EQ(EventsAbout(members[0], "named"), 0);
+  clock_.Advance(kInterval);
+  for (const FakeSubscriber* s : {&members[0], &reader}) {
+    const auto presence = s->OfKind(PRESENCE);
+    ASSERT_EQ(presence.size(), 1u);
+    EXPECT_EQ(Joined(presence[0]), (std::vector<std::string>{"named"}));
+  }
+}
+
 TEST_F(PresenceHubTest, RoomsAreApart) {
   std::vector<FakeSubscriber> big(5), other(5);
   JoinMany(big, "b");
@@ -716,7 +747,7 @@ TEST(PresenceHubOptionsTest, CoalescingWithoutAClockIsRefused) {
 // thousand would otherwise hold a million messages).
 class CountingSubscriber : public Subscriber {
  public:
-  Delivery Deliver(EnvelopePtr envelope) override {
+  Delivered Deliver(EnvelopePtr envelope) override {
     const ChatMessage& m = envelope->message;
     ++deliveries;
     if (m.replay()) {
@@ -726,6 +757,8 @@ class CountingSubscriber : public Subscriber {
     }
     return Delivery::kQueued;
   }
+  bool Backlogged() override { return false; }
+  void Resume() override {}
   void Close(const grpc::Status&) override {}
   void Flush() override {}
   void Ref() override {}
@@ -803,5 +836,190 @@ TEST(PresenceCostTest, AThousandJoins) {
             << "  above 50, 100 per interval: " << ten_intervals.deliveries << " (presence "
             << ten_intervals.presence << ", history " << ten_intervals.history << ")\n";
 }
+// Readers: streams that connect without a name (docs/protocol.md, "Readers").
+class HubReaderTest : public HubTest {
+ protected:
+  void Listen(FakeSubscriber& s, const std::string& room = "") {
+    ASSERT_TRUE(hub_.Listen(&s, JoinRequest{"", room, std::nullopt, std::nullopt}).ok());
+  }
+};
+
+TEST_F(HubReaderTest, AReaderGetsTheHistoryAndTheRoomUnannounced) {
+  FakeSubscriber alice, reader;
+  Join(alice, "alice");
+  hub_.Receive(&alice, "before", "");
+  Listen(reader);
+  hub_.Receive(&alice, "after", "");
+  ASSERT_EQ(reader.received.size(), 3u);
+  EXPECT_TRUE(reader.received[0].replay());  // alice's JOIN, from history
+  EXPECT_EQ(reader.received[1].message(), "before");
+  EXPECT_TRUE(reader.received[1].replay());
+  EXPECT_EQ(reader.received[2].message(), "after");
+  EXPECT_FALSE(reader.received[2].replay());
+  // Nobody heard of the reader: no JOIN, no LEAVE.
+  hub_.Leave(&reader, "");
+  EXPECT_EQ(alice.OfKind(JOIN).size(), 1u);
+  EXPECT_TRUE(alice.OfKind(LEAVE).empty());
+}
+
+TEST_F(HubReaderTest, WhoCountsReadersAndRoomsCountThem) {
+  FakeSubscriber alice, r1, r2;
+  Join(alice, "alice");
+  Listen(r1);
+  Listen(r2);
+  hub_.Receive(&alice, "/who", "");
+  EXPECT_EQ(alice.Last().message(), "3 in #lobby: alice, and 2 readers");
+  hub_.Receive(&alice, "/rooms", "");
+  EXPECT_EQ(alice.Last().message(), "rooms: #lobby (3)");
+  hub_.Leave(&r2, "");
+  hub_.Receive(&alice, "/who", "");
+  EXPECT_EQ(alice.Last().message(), "2 in #lobby: alice, and 1 reader");
+}
+
+TEST_F(HubReaderTest, NamingAReaderWelcomesAndAnnouncesItWithoutReplayingHistoryAgain) {
+  FakeSubscriber alice, reader;
+  Join(alice, "alice");
+  hub_.Receive(&alice, "hello", "");
+  Listen(reader);
+  const std::size_t before = reader.received.size();
+  Join(reader, "bob");
+  ASSERT_EQ(reader.received.size(), before + 2);
+  EXPECT_EQ(reader.received[before].message(), "welcome, bob; type /help for the list of commands");
+  EXPECT_EQ(reader.received[before + 1].kind(), JOIN);
+  EXPECT_EQ(reader.received[before + 1].subject(), "bob");
+  EXPECT_EQ(alice.Last().message(), "bob joined #lobby");
+  // Named now: it can be written to, and it is listed.
+  hub_.Receive(&alice, "/msg bob hi", "");
+  EXPECT_EQ(reader.Last().kind(), PRIVATE);
+  hub_.Receive(&alice, "/who", "");
+  EXPECT_EQ(alice.Last().message(), "2 in #lobby: alice, bob");
+}
+
+TEST_F(HubReaderTest, AReaderNamedIntoAnotherRoomMovesThereWithThatRoomsHistory) {
+  FakeSubscriber alice, carol, reader;
+  Join(alice, "alice");
+  Join(carol, "carol", "dev");
+  hub_.Receive(&carol, "in dev", "");
+  Listen(reader);
+  Join(reader, "bob", "dev");
+  const auto replayed =
+      std::count_if(reader.received.begin(), reader.received.end(),
+                    [](const ChatMessage& m) { return m.replay() && m.message() == "in dev"; });
+  EXPECT_EQ(replayed, 1);
+  EXPECT_EQ(carol.Last().message(), "bob joined #dev");
+  EXPECT_EQ(alice.Texts(JOIN).size(), 1u);  // only her own: the lobby never heard of bob
+  hub_.Receive(&alice, "/who", "");
+  EXPECT_EQ(alice.Last().message(), "1 in #lobby: alice");
+}
+
+TEST_F(HubReaderTest, AReaderWhoseNameIsTakenStaysAReader) {
+  FakeSubscriber alice, reader;
+  Join(alice, "alice");
+  Listen(reader);
+  EXPECT_EQ(hub_.Join(&reader, {"Alice", "", {}, {}}).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  hub_.Receive(&alice, "still here", "");
+  EXPECT_EQ(reader.Last().message(), "still here");
+  hub_.Receive(&alice, "/who", "");
+  EXPECT_EQ(alice.Last().message(), "2 in #lobby: alice, and 1 reader");
+}
+
+TEST_F(HubReaderTest, ASlowReaderIsDroppedSilently) {
+  FakeSubscriber alice, bob;
+  FakeSubscriber slow(3);
+  Join(alice, "alice");
+  Join(bob, "bob");
+  Listen(slow);
+  for (int i = 0; i < 5; ++i) hub_.Receive(&alice, "m" + std::to_string(i), "");
+  EXPECT_EQ(hub_.member_count(), 2u);
+  EXPECT_TRUE(bob.OfKind(LEAVE).empty());
+  EXPECT_EQ(bob.Texts(CHAT).size(), 5u);
+}
+
+// Overload (docs/architecture.md, "Overload"): while most of a room's
+// members are backlogged, its senders' lines are held, not its readers cut.
+class HubOverloadTest : public HubTest {
+ protected:
+  void SetUp() override {
+    Join(alice, "alice");
+    for (FakeSubscriber* reader : {&b, &c, &d}) {
+      Join(*reader, "r" + std::to_string(reader - &b));
+    }
+  }
+  // Marks the subscribers backlogged; the hub learns it on their next delivery.
+  static void Backlog(std::initializer_list<FakeSubscriber*> subscribers) {
+    for (FakeSubscriber* s : subscribers) s->backlogged = true;
+  }
+  FakeSubscriber alice, b, c, d;
+};
+
+TEST_F(HubOverloadTest, ARoomWithMostMembersBackloggedHoldsItsSendersLinesUntilItCatchesUp) {
+  Backlog({&b, &c, &d});
+  EXPECT_FALSE(hub_.Receive(&alice, "tells the hub", "").held);
+  const Hub::Receipt receipt = hub_.Receive(&alice, "held back", "id1");
+  EXPECT_TRUE(receipt.held);
+  for (const FakeSubscriber* s : {&alice, &b, &c, &d}) {
+    EXPECT_EQ(s->Texts(CHAT), std::vector<std::string>{"tells the hub"});
+  }
+  ASSERT_EQ(alice.OfKind(NOTICE).size(), 2u);  // the welcome, then why
+  EXPECT_EQ(alice.Last().message(),
+            "#lobby is busy: the server is sending faster than its members can read, so it takes "
+            "your lines more slowly until they catch up; nothing is lost");
+  EXPECT_EQ(alice.resumes, 0);
+
+  // One drains: two of four are still backlogged, not most.
+  b.backlogged = false;
+  hub_.Drained(&b);
+  EXPECT_EQ(alice.resumes, 1);
+  for (const FakeSubscriber* s : {&alice, &b, &c, &d}) {
+    EXPECT_EQ(s->Texts(CHAT), (std::vector<std::string>{"tells the hub", "held back"}));
+  }
+  EXPECT_EQ(alice.Last().client_msg_id(), "id1");
+  EXPECT_EQ(hub_.member_count(), 4u) << "nobody was cut";
+}
+
+TEST_F(HubOverloadTest, OneOrAFewSlowReadersAreNotCongestion) {
+  Backlog({&b, &c});  // two of four: not most
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(hub_.Receive(&alice, "m" + std::to_string(i), "").held);
+  }
+  EXPECT_EQ(d.Texts(CHAT).size(), 5u);
+}
+
+TEST_F(HubOverloadTest, OnlyChatLinesAreHeldBack) {
+  Backlog({&b, &c, &d});
+  hub_.Receive(&alice, "tells the hub", "");
+  EXPECT_FALSE(hub_.Receive(&alice, "/who", "").held);
+  EXPECT_EQ(alice.Last().message(), "4 in #lobby: alice, r0, r1, r2");
+  EXPECT_FALSE(hub_.Receive(&alice, "/msg r2 psst", "").held);
+  EXPECT_EQ(d.Last().kind(), PRIVATE);
+  EXPECT_TRUE(hub_.Receive(&alice, "/me waves", "").held);
+}
+
+TEST_F(HubOverloadTest, AHeldSenderThatLeavesLosesOnlyItsLineAndTheRoomGoesOn) {
+  FakeSubscriber bob;
+  Join(bob, "bob");  // five members: three backlogged is most
+  Backlog({&b, &c, &d});
+  hub_.Receive(&alice, "tells the hub", "");
+  ASSERT_TRUE(hub_.Receive(&alice, "alice's", "").held);
+  ASSERT_TRUE(hub_.Receive(&bob, "bob's", "").held);
+  hub_.Leave(&alice, "");
+  b.backlogged = false;
+  hub_.Drained(&b);
+  EXPECT_EQ(alice.resumes, 0);
+  EXPECT_EQ(bob.resumes, 1);
+  EXPECT_EQ(d.Texts(CHAT), (std::vector<std::string>{"tells the hub", "bob's"}));
+}
+
+TEST_F(HubOverloadTest, RemovingBackloggedMembersEndsTheCongestion) {
+  Backlog({&b, &c, &d});
+  hub_.Receive(&alice, "tells the hub", "");
+  ASSERT_TRUE(hub_.Receive(&alice, "held", "").held);
+  hub_.Leave(&c, "");
+  hub_.Leave(&d, "");  // one of two backlogged: a slow reader, not congestion
+  EXPECT_EQ(alice.resumes, 1);
+  EXPECT_EQ(b.Texts(CHAT), (std::vector<std::string>{"tells the hub", "held"}));
+}
+
 }  // namespace
 }  // namespace chat

@@ -633,5 +633,36 @@ TEST_F(PresencePromisesTest, CoalescedPresenceAboveTheThreshold) {
     EXPECT_TRUE(left.joined().empty());
   }
 }
+// "A stream that connects without chat-user metadata is a reader: it
+// receives its room (the lobby unless chat-room names another) from the
+// moment it connects ... Its first message names it" (docs/protocol.md, Readers).
+TEST_F(PromisesTest, AStreamWithoutANameReceivesItsRoomUntilItsFirstMessageNamesIt) {
+  auto alice = Join("alice", "ops");
+  ASSERT_TRUE(alice);
+  alice->Send("before");
+  ASSERT_TRUE(alice->WaitForText("before"));
+
+  TestClient reader(server_.address(), {{"chat-room", "ops"}});
+  ASSERT_TRUE(reader.WaitForText("before")) << "the history, from connect";
+  alice->Send("live");
+  ASSERT_TRUE(reader.WaitForText("live"));
+  alice->Send("/who");
+  ASSERT_TRUE(alice->WaitForText("2 in #ops: alice, and 1 reader"));
+  EXPECT_TRUE(reader.ReceivedOfKind(NOTICE).empty()) << "a reader is not welcomed";
+
+  ChatMessage first;
+  first.set_user("bob");
+  first.set_message("hi, I was listening");
+  ASSERT_TRUE(reader.SendMessage(first));
+  ASSERT_TRUE(alice->WaitForText("hi, I was listening"));
+  const auto joins = alice->ReceivedOfKind(JOIN);
+  ASSERT_EQ(joins.size(), 2u);
+  EXPECT_EQ(joins[1].message(), "bob joined #ops") << "announced before its first line";
+  ASSERT_TRUE(reader.WaitForText("welcome, bob; type /help for the list of commands"));
+  std::size_t before_count = 0;
+  for (const ChatMessage& m : reader.Received()) before_count += m.message() == "before";
+  EXPECT_EQ(before_count, 1u) << "the history is not sent again on naming";
+}
+
 }  // namespace
 }  // namespace chat::testing

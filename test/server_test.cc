@@ -432,7 +432,8 @@ TEST_F(LingerTest, StreamCancelledWhileHeldGoesAwayAndOthersCarryOn) {
 
 class SlowConsumerTest : public ServerTest {
  protected:
-  SlowConsumerTest() : ServerTest(ServerOptions{"", 10, 2048, 256, 0}) {}
+  SlowConsumerTest()
+      : ServerTest(ServerOptions{.history = 10, .queue_limit = 256, .rate_limit = 0}) {}
 };
 
 class FloodTest : protected ManualTime, public ServerTest {
@@ -564,6 +565,71 @@ TEST_F(SlowConsumerTest, ClientThatStopsReadingIsCutWithResourceExhausted) {
   ASSERT_TRUE(status);
   EXPECT_EQ(status->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_NE(status->error_message().find("not reading fast enough"), std::string::npos);
+}
+
+class OverloadTest : public ServerTest {
+ protected:
+  // Backlogged at 1/8 of the limits: 2500 messages waiting; cut at 20000.
+  // Clients that stop reading together still take in different amounts
+  // (their transports buffer some MB, more or less) before the server's
+  // writes to them stop; the gap between the two marks is far wider.
+  static ServerOptions Options() {
+    ServerOptions options;
+    options.history = 10;
+    options.queue_limit = 20000;
+    options.queue_bytes = 64 << 20;
+    options.rate_limit = 0;
+    return options;
+  }
+  OverloadTest() : ServerTest(Options()) {}
+};
+
+// docs/architecture.md, "Overload": while most members of a room have fallen
+// behind, the server holds its senders back; no reader is cut, nothing is lost.
+TEST_F(OverloadTest, ARoomWhoseMembersFallBehindHoldsItsSenderBackAndCutsNoReader) {
+  auto alice = Join("alice", "busy");
+  std::vector<std::unique_ptr<TestClient>> readers;
+  for (int i = 0; i < 4; ++i) {
+    const std::string name = "r" + std::to_string(i);
+    readers.push_back(std::make_unique<TestClient>(
+        server_.address(),
+        std::map<std::string, std::string>{{"chat-user", name}, {"chat-room", "busy"}},
+        /*start_reading=*/false));
+    ASSERT_TRUE(alice->WaitForText(name + " joined #busy"));
+  }
+  // The readers have stopped reading together, as members do when the server
+  // cannot write to them fast enough. Alice talks until told to stop. Once
+  // her lines are held, her stream is
+  // not read and her writes block in flow control, until the readers catch up.
+  const std::string filler(1900, 'z');
+  std::atomic<bool> stop{false};
+  std::atomic<int> sent{0};
+  std::thread talker([&] {
+    while (!stop && sent < 100000) {
+      if (!alice->Send(std::to_string(sent) + filler)) return;
+      ++sent;
+    }
+  });
+  const auto busy = alice->WaitFor(
+      [](const ChatMessage& m) {
+        return m.kind() == NOTICE && m.message().starts_with("#busy is busy:");
+      },
+      60s);
+  stop = true;
+  for (auto& reader : readers) reader->StartReading();
+  talker.join();
+  ASSERT_TRUE(busy) << "never held back; " << sent << " lines sent";
+  alice->Send("done");
+  for (auto& reader : readers) {
+    ASSERT_TRUE(reader->WaitForText("done", 60s)) << "a reader was cut";
+    const auto lines = reader->ReceivedOfKind(CHAT);
+    ASSERT_EQ(lines.size(), static_cast<std::size_t>(sent + 1));
+    for (int i = 0; i < sent; ++i) {
+      ASSERT_EQ(lines[i].message(), std::to_string(i) + filler) << "line " << i;
+    }
+    EXPECT_FALSE(reader->WaitForStatus(0ms));
+  }
+  EXPECT_TRUE(alice->ReceivedOfKind(LEAVE).empty());
 }
 
 TEST_F(ServerTest, ShutdownTellsClientsAndFinishesEveryStreamWithUnavailable) {

@@ -23,7 +23,9 @@ using ::chat::testing::ManualClock;
 class CountingSubscriber : public Subscriber {
  public:
   explicit CountingSubscriber(const Clock* clock) : clock_(clock) {}
-  Delivery Deliver(EnvelopePtr) override { return Delivery::kQueued; }
+  Delivered Deliver(EnvelopePtr) override { return Delivery::kQueued; }
+  bool Backlogged() override { return false; }
+  void Resume() override {}
   void Close(const grpc::Status&) override {}
   void Flush() override {
     // Flush runs while the linger still holds its reference.

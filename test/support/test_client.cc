@@ -3,10 +3,27 @@
 #include <algorithm>
 
 namespace chat::testing {
+namespace {
+
+// A channel with a TCP connection of its own, as every real client has.
+// (Channels to one address in one process share a connection otherwise, and
+// with it HTTP/2's connection-level flow control: one client that stops
+// reading would stall the others' streams.)
+std::shared_ptr<grpc::Channel> OwnConnection(const std::string& address, int receive_window_bytes) {
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  if (receive_window_bytes > 0) {
+    arguments.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    arguments.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, receive_window_bytes);
+  }
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+}
+
+}  // namespace
 
 TestClient::TestClient(const std::string& address, std::map<std::string, std::string> metadata,
-                       bool start_reading)
-    : channel_(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
+                       bool start_reading, int receive_window_bytes)
+    : channel_(OwnConnection(address, receive_window_bytes)),
       stub_(ChatService::NewStub(channel_)) {
   for (const auto& [key, value] : metadata) context_.AddMetadata(key, value);
   // A safety net: no test stream outlives a minute even if a test forgets it.

@@ -26,9 +26,11 @@ class TestClient {
  public:
   // `metadata` goes on the stream (chat-user, chat-room, ...). With
   // start_reading=false nothing is read until StartReading(): a client that
-  // stops reading.
+  // stops reading. receive_window_bytes > 0: the HTTP/2 window the client
+  // grants the stream, fixed (no BDP growth), so a client that stops
+  // reading stops the server's writes after about that much.
   TestClient(const std::string& address, std::map<std::string, std::string> metadata,
-             bool start_reading = true);
+             bool start_reading = true, int receive_window_bytes = 0);
   ~TestClient();
 
   // Convenience: joins with chat-user metadata and waits for its own JOIN.
