@@ -876,6 +876,31 @@ TEST_F(PresenceHubTest, HistoryHoldsThePresenceEventsAndTheOwnJoinComesAfterIt) 
   EXPECT_EQ(late.Last().subject(), "late");
 }
 
+// A reader (Hub::Listen) counts for the room's size and is never announced;
+// once it names itself in a big room, it is announced like any joiner: its
+// own JOIN at once, the room in the interval's PRESENCE event.
+TEST_F(PresenceHubTest, AReaderWhoNamesItselfInABigRoomIsAnnouncedInThePresenceEvent) {
+  std::vector<FakeSubscriber> members(3);
+  JoinMany(members, "m");  // a room of 3: announced at once
+  FakeSubscriber reader;
+  ASSERT_TRUE(hub_.Listen(&reader, {"", "big", std::nullopt, std::nullopt}).ok());
+  clock_.Advance(kInterval);
+  EXPECT_TRUE(members[0].OfKind(PRESENCE).empty()) << "a reader comes unannounced";
+  hub_.Receive(&members[0], "/who", "");
+  EXPECT_EQ(members[0].Last().message(), "4 in #big: m0, m1, m2, and 1 reader");
+  ASSERT_TRUE(hub_.Join(&reader, {"named", "big", std::nullopt, std::nullopt}).ok());
+  EXPECT_EQ(reader.Last().kind(), JOIN);
+  EXPECT_EQ(reader.Last().subject(), "named");
+  EXPECT_EQ(reader.Last().seq(), 0u);
+  EXPECT_EQ(EventsAbout(members[0], "named"), 0);
+  clock_.Advance(kInterval);
+  for (const FakeSubscriber* s : {&members[0], &reader}) {
+    const auto presence = s->OfKind(PRESENCE);
+    ASSERT_EQ(presence.size(), 1u);
+    EXPECT_EQ(Joined(presence[0]), (std::vector<std::string>{"named"}));
+  }
+}
+
 TEST_F(PresenceHubTest, RoomsAreApart) {
   std::vector<FakeSubscriber> big(5), other(5);
   JoinMany(big, "b");

@@ -155,12 +155,12 @@ class Processes:
             process.stop()
 
 
-def start_server(processes, server_binary, label="server", port=0):
-    """Starts chat-server on 127.0.0.1 (on `port`, or a free one when 0);
-    returns (process, "127.0.0.1:PORT")."""
+def start_server(processes, server_binary, label="server", port=0, extra=()):
+    """Starts chat-server on 127.0.0.1 (on `port`, or a free one when 0), with
+    `extra` options; returns (process, "127.0.0.1:PORT")."""
     server = processes.start(
         label,
-        [server_binary, "--listen", "127.0.0.1:%d" % port, "--log-level", "info"],
+        [server_binary, "--listen", "127.0.0.1:%d" % port, "--log-level", "info"] + list(extra),
         env=clean_env(),
     )
     server.close_stdin()

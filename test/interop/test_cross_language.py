@@ -266,6 +266,87 @@ def assert_exit_and_stderr(client, code, line):
     assert client.process.stderr == [line.encode("utf-8")], client.process.describe()
 
 
+PRESENCE_TEXT = re.compile(rb"\d+ joined #big: (.*)$")
+
+
+def presence_names(text):
+    """The names a PRESENCE text shows: "3 joined #big: a, b and c" (at most three
+    names, so this test has at most three joiners after the first)."""
+    match = PRESENCE_TEXT.match(text)
+    if not match:
+        return []
+    return [n.decode() for n in re.split(rb", | and ", match.group(1))]
+
+
+def test_clients_of_every_language_in_a_big_room(
+    processes, server_binary, client_commands, original_gen_dir
+):
+    """Presence in big rooms (docs/protocol.md): above --presence-coalesce-above
+    a joiner gets its own JOIN outside the room's log (seq 0) and is ready; the
+    room hears of it in a PRESENCE event, which every client shows readably (the
+    two-field client as text from '*'), and before the newcomer's first line."""
+    server, address = start_server(
+        processes, server_binary, extra=("--presence-coalesce-above", "1")
+    )
+    names = {"cpp": "cxx-Ken", "go": "go-Gordon", "py": "py-Monty", "v1": "v1-Ada"}
+    clients = []
+    for lang in languages_present(client_commands):
+        client = start_client(processes, client_commands, lang, address, names[lang], "big")
+        # In, one after the other: its own JOIN printed.
+        client.wait_until(
+            lambda lines, me=client.name: any(
+                line.kind == "join" and line.sender == me and line.room == "#big" for line in lines
+            ),
+            "%s's own JOIN" % client.name,
+        )
+        clients.append(client)
+    original = start_original_client(processes, original_gen_dir, address, names["v1"])
+    original.send("/join big")  # from the lobby (a room of 1) into a big room
+    original.wait_until(
+        lambda lines: PlainLine(names["v1"], b"v1-Ada joined #big") in lines, "v1's own JOIN"
+    )
+    clients.append(original)
+    if len(clients) > 4:
+        pytest.skip("PRESENCE texts name three at most")
+    for client in clients:
+        client.send("hello from %s" % client.name)
+    hellos = {c.name: ("hello from %s" % c.name).encode() for c in clients}
+    for client in clients:
+        client.wait_until(
+            lambda lines: all(any(line.text == t for line in lines) for t in hellos.values()),
+            "every hello",
+        )
+    # Each client saw each later joiner named in a PRESENCE event before its
+    # hello, and never a JOIN of its own for it.
+    for i, client in enumerate(clients):
+        lines = client.lines()
+        for later in clients[i + 1 :]:
+            hello_at = next(k for k, line in enumerate(lines) if line.text == hellos[later.name])
+            named_at = [
+                k
+                for k, line in enumerate(lines)
+                if line.sender == "*"
+                and (client.two_field or line.kind == "presence")
+                and later.name in presence_names(line.text)
+            ]
+            assert named_at and named_at[0] < hello_at, "%s: %s not announced first:\n%s" % (
+                client.name,
+                later.name,
+                client.process.describe(),
+            )
+            if not client.two_field:
+                assert not [
+                    line for line in lines if line.kind == "join" and line.sender == later.name
+                ], client.process.describe()
+    # A joiner's own JOIN has no seq: it is not in the room's log.
+    for client in clients:
+        if not client.two_field:
+            own = [l for l in client.lines() if l.kind == "join" and l.sender == client.name]
+            if client is not clients[0]:
+                assert [l.seq for l in own] == [0], client.process.describe()
+    assert stop_server(server) == 0, server.describe()
+
+
 def test_unreachable_server_ends_each_client_with_one_line(processes, client_commands):
     # A bound port that does not listen: connections are refused until the clients give up.
     with socket.socket() as closed:
