@@ -72,7 +72,8 @@ class Hub {
   // Binds `subscriber` to a unique name and puts it in a room, sending it the
   // room's history (or what it missed since resume_after) and telling the room.
   // Errors: INVALID_ARGUMENT (bad name or room), ALREADY_EXISTS (name in use),
-  // UNAVAILABLE (shutting down). On error nothing changed.
+  // RESOURCE_EXHAUSTED (a new room past max_rooms), UNAVAILABLE (shutting
+  // down). On error nothing changed (but that idle rooms may have been reclaimed).
   grpc::Status Join(Subscriber* subscriber, const JoinRequest& request);
 
   // Flushes, when it goes out of scope (or on Run), the subscribers a
