@@ -21,6 +21,10 @@ struct ServerOptions {
   // 1 ms: busy streams leave in far fewer writes (4.7x the throughput flat
   // out, docs/benchmarks.md) for at most 2 ms more latency; quiet ones never wait.
   std::chrono::microseconds batch_linger{1000};
+  // The time flood control, the linger and room reclaiming run on; tests pass
+  // a manual clock.
+  // Outlives the server.
+  const AlarmClock* clock = GrpcClock();
   // Rooms. A room is made when first entered; once its last member has left
   // it is kept, history and all, for room_idle (so that people coming back
   // soon find the conversation and resume exactly), then reclaimed; 0 =
@@ -36,9 +40,6 @@ struct ServerOptions {
   // New rooms one connection may create a minute (a burst of as many, then
   // one every 60/N s); entering a room that exists is free. 0 = no limit.
   std::size_t new_rooms_per_minute = 10;
-  // The time flood control and the linger run on; tests pass a manual clock.
-  // Outlives the server.
-  const AlarmClock* clock = GrpcClock();
 };
 
 }  // namespace chat
