@@ -86,7 +86,8 @@ class Hub {
   // Binds `subscriber` to a unique name and puts it in a room, sending it the
   // room's history (or what it missed since resume_after) and telling the room.
   // Errors: INVALID_ARGUMENT (bad name or room), ALREADY_EXISTS (name in use),
-  // UNAVAILABLE (shutting down). On error nothing changed.
+  // RESOURCE_EXHAUSTED (a new room past max_rooms), UNAVAILABLE (shutting
+  // down). On error nothing changed (but that idle rooms may have been reclaimed).
   //
   // A subscriber that is a reader (see Listen) is named by this: it is
   // welcomed and announced in its room, or moved to request.room if that

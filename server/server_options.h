@@ -26,6 +26,9 @@ struct ServerOptions {
   // 1 ms: busy streams leave in far fewer writes (4.7x the throughput flat
   // out, docs/benchmarks.md) for at most 2 ms more latency; quiet ones never wait.
   std::chrono::microseconds batch_linger{1000};
+  // The time flood control, the linger, presence and room reclaiming run on;
+  // tests pass a manual clock. Outlives the server.
+  const AlarmClock* clock = GrpcClock();
   // Presence in big rooms: in a room of more members than this (counting the
   // one who comes or goes), joins and leaves are announced together, in one
   // PRESENCE event per room per presence_interval; 0 = never. 50: a room
@@ -48,9 +51,6 @@ struct ServerOptions {
   // New rooms one connection may create a minute (a burst of as many, then
   // one every 60/N s); entering a room that exists is free. 0 = no limit.
   std::size_t new_rooms_per_minute = 10;
-  // The time flood control and the linger run on; tests pass a manual clock.
-  // Outlives the server.
-  const AlarmClock* clock = GrpcClock();
 };
 
 }  // namespace chat

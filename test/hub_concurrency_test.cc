@@ -47,7 +47,6 @@ constexpr int kThreads = 8;
 constexpr int kMembersPerThread = 2;  // each thread drives two members in turn
 constexpr int kStepsPerThread = 1500;
 constexpr std::size_t kHistory = 8;
-constexpr std::uint64_t kEpoch = 7;
 constexpr std::array<std::string_view, 4> kRooms = {"lobby", "red", "green", "blue"};
 // How long the whole run may take: a bound, not an expected duration.
 constexpr auto kRunDeadline = 90s;
@@ -96,16 +95,23 @@ class Chronicle {
     std::lock_guard lock(mu_);
     return all_;
   }
+  // An epoch for a new room log: rooms are reclaimed as they empty and made
+  // again, and each life numbers its messages from 1.
+  std::uint64_t NextEpoch() {
+    std::lock_guard lock(mu_);
+    return ++epochs_;
+  }
 
  private:
   mutable std::mutex mu_;
   std::vector<EnvelopePtr> all_;
+  std::uint64_t epochs_ = 0;
 };
 
 class ChroniclingRoomLog final : public RoomLog {
  public:
   explicit ChroniclingRoomLog(Chronicle* chronicle)
-      : log_(kHistory, kEpoch), chronicle_(chronicle) {}
+      : log_(kHistory, chronicle->NextEpoch()), chronicle_(chronicle) {}
 
   EnvelopePtr Append(ChatMessage message) override {
     EnvelopePtr envelope = log_.Append(std::move(message));
@@ -284,6 +290,9 @@ class HubConcurrencyTest : public ::testing::Test {
     HubOptions options;
     options.max_message_bytes = 256;
     options.rate_limit = 0;
+    // Rooms are reclaimed as their last member leaves (and made again on the
+    // next join): the room lifecycle under the same threads.
+    options.room_idle = Clock::duration::zero();
     options.make_room_log = [chronicle](const std::string&) {
       return std::make_unique<ChroniclingRoomLog>(chronicle);
     };
@@ -493,18 +502,20 @@ TEST_F(HubConcurrencyTest, EveryMemberGetsEveryMessageOfItsRoomsOnceInOrderAndRe
     return it->second;
   };
 
-  // Replay the chronicle: each room numbers its messages 1, 2, 3, ...; JOIN
+  // Replay the chronicle: each life of a room (an epoch) numbers its
+  // messages 1, 2, 3, ...; JOIN
   // and LEAVE say who is in which room, so they say what each member
   // should have been offered (its own JOIN, not its own LEAVE).
   const std::vector<EnvelopePtr> chronicle = chronicle_.All();
-  std::map<std::string, std::vector<const Envelope*>> by_seq;  // room -> [seq - 1]
+  const auto life = [](const ChatMessage& m) { return m.room() + "@" + std::to_string(m.epoch()); };
+  std::map<std::string, std::vector<const Envelope*>> by_seq;  // life(m) -> [seq - 1]
   std::map<std::string, std::set<std::size_t>> in_room;
   std::vector<std::string> room_of(all.size());
   std::vector<std::string> last_leave(all.size());
   std::vector<std::vector<std::pair<std::size_t, const Envelope*>>> expected(all.size());
   for (std::size_t index = 0; index < chronicle.size(); ++index) {
     const ChatMessage& m = chronicle[index]->message;
-    auto& numbered = by_seq[m.room()];
+    auto& numbered = by_seq[life(m)];
     ASSERT_EQ(m.seq(), numbered.size() + 1) << "numbering of " << Describe(m);
     numbered.push_back(chronicle[index].get());
     if (m.kind() == JOIN) {
@@ -526,6 +537,10 @@ TEST_F(HubConcurrencyTest, EveryMemberGetsEveryMessageOfItsRoomsOnceInOrderAndRe
     for (std::size_t who : in_room[m.room()])
       expected[who].emplace_back(index, chronicle[index].get());
   }
+
+  // Rooms went as they emptied and came back: many lives of the four rooms.
+  EXPECT_GT(by_seq.size(), 4 * kRooms.size());
+  EXPECT_EQ(hub_.room_count(), 1u) << "everyone left: only the lobby is left";
 
   // How often consecutive room messages came from different members: a
   // measure of how much the members (and their threads) interleaved.
@@ -585,7 +600,7 @@ TEST_F(HubConcurrencyTest, EveryMemberGetsEveryMessageOfItsRoomsOnceInOrderAndRe
       for (std::size_t n = first; n < k; ++n) {
         ChatMessage replayed = r.received[n]->message;
         replayed.set_replay(false);
-        const Envelope* original = by_seq[join.room()][from + (n - first) - 1];
+        const Envelope* original = by_seq[life(join)][from + (n - first) - 1];
         EXPECT_TRUE(SameMessage(replayed, original->message))
             << who << ": replayed " << Describe(replayed) << " before " << Describe(join);
       }
@@ -707,7 +722,7 @@ TEST(HubPresenceConcurrencyTest, AnObserversListFromTheEventsIsTheRoomAndNobodyS
   options.max_message_bytes = 256;
   options.rate_limit = 0;
   options.make_room_log = [](const std::string&) {
-    return std::make_unique<MemoryRoomLog>(kHistory, kEpoch);
+    return std::make_unique<MemoryRoomLog>(kHistory, 7);
   };
   options.presence = {5, 50ms, &clock};
   Hub hub(options);
