@@ -36,6 +36,7 @@
 #include "server/memory_room_log.h"
 #include "test/support/hub_lock_probe.h"
 #include "test/support/manual_clock.h"
+#include "test/support/passive_subscriber.h"
 
 namespace chat {
 namespace {
@@ -634,7 +635,7 @@ TEST_F(HubConcurrencyTest, EveryMemberGetsEveryMessageOfItsRoomsOnceInOrderAndRe
 // PRESENCE); at the end it must be exactly the room (/who), nobody may have
 // spoken before the room heard they came, and every member's room messages
 // must be contiguous.
-class PresenceTracker final : public Subscriber {
+class PresenceTracker final : public testing::PassiveSubscriber {
  public:
   explicit PresenceTracker(std::string name) : name_(std::move(name)) {}
 
@@ -684,12 +685,6 @@ class PresenceTracker final : public Subscriber {
     }
     return Delivery::kQueued;
   }
-  bool Backlogged() override { return false; }
-  void Resume() override {}
-  void Close(const grpc::Status&) override {}
-  void Flush() override {}
-  void Ref() override {}
-  void Unref() override {}
 
   struct Seen {
     std::set<std::string> members;

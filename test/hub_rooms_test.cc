@@ -13,6 +13,7 @@
 #include "server/hub.h"
 #include "server/memory_room_log.h"
 #include "test/support/manual_clock.h"
+#include "test/support/passive_subscriber.h"
 
 namespace chat {
 namespace {
@@ -20,18 +21,12 @@ namespace {
 using namespace std::chrono_literals;
 
 // Records what the hub delivers; never refuses.
-class Recorder : public Subscriber {
+class Recorder : public testing::PassiveSubscriber {
  public:
   Delivered Deliver(EnvelopePtr envelope) override {
     received.push_back(envelope->message);
     return Delivery::kQueued;
   }
-  bool Backlogged() override { return false; }
-  void Resume() override {}
-  void Close(const grpc::Status&) override {}
-  void Flush() override {}
-  void Ref() override {}
-  void Unref() override {}
 
   const ChatMessage& Last() const { return received.back(); }
   std::vector<std::string> Replayed() const {

@@ -13,6 +13,7 @@
 #include "server/memory_room_log.h"
 #include "test/support/hub_lock_probe.h"
 #include "test/support/manual_clock.h"
+#include "test/support/passive_subscriber.h"
 
 namespace chat {
 namespace {
@@ -930,7 +931,7 @@ TEST(PresenceHubOptionsTest, CoalescingWithoutAClockIsRefused) {
 
 // Counts what a member receives, by kind, without keeping it (a room of a
 // thousand would otherwise hold a million messages).
-class CountingSubscriber : public Subscriber {
+class CountingSubscriber : public testing::PassiveSubscriber {
  public:
   Delivered Deliver(EnvelopePtr envelope) override {
     const ChatMessage& m = envelope->message;
@@ -942,12 +943,6 @@ class CountingSubscriber : public Subscriber {
     }
     return Delivery::kQueued;
   }
-  bool Backlogged() override { return false; }
-  void Resume() override {}
-  void Close(const grpc::Status&) override {}
-  void Flush() override {}
-  void Ref() override {}
-  void Unref() override {}
   std::uint64_t deliveries = 0;  // everything
   std::uint64_t history = 0;     // replayed on join
   std::uint64_t presence = 0;    // live JOIN, LEAVE and PRESENCE events
