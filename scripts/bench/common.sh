@@ -63,11 +63,17 @@ bench_start_server() {
   taskset -c "$SERVER_CPU" "$SERVER_BIN" --listen "127.0.0.1:$port" --queue-limit "$QUEUE_LIMIT" \
     --log-level warn "${extra[@]}" "$@" >>"$SERVER_LOG" 2>&1 &
   server_pid=$!
-  local tries=0
+  bench_wait_listening "$port" chat-server
+}
+
+# Waits (at most 10 s) until the server just started as $server_pid accepts
+# connections on PORT. Usage: bench_wait_listening PORT NAME
+bench_wait_listening() {
+  local port="$1" name="$2" tries=0
   until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
     tries=$((tries + 1))
     if [ "$tries" -gt 100 ] || ! kill -0 "$server_pid" 2>/dev/null; then
-      echo "bench: chat-server did not start on port $port; see $SERVER_LOG" >&2
+      echo "bench: $name did not start on port $port; see $SERVER_LOG" >&2
       return 1
     fi
     sleep 0.1

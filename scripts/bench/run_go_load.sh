@@ -90,15 +90,7 @@ start_server() {
       --log-level warn >>"$SERVER_LOG" 2>&1 &
   fi
   server_pid=$!
-  local tries=0
-  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-    tries=$((tries + 1))
-    if [ "$tries" -gt 100 ] || ! kill -0 "$server_pid" 2>/dev/null; then
-      echo "run_go_load.sh: $kind did not start on port $port; see $SERVER_LOG" >&2
-      return 1
-    fi
-    sleep 0.1
-  done
+  bench_wait_listening "$port" "$kind"
 }
 
 # Runs one scenario against a fresh server. Usage:
