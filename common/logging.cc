@@ -5,14 +5,21 @@
 
 namespace chat {
 
-bool ConfigureLogging(std::string_view level, std::string* error) {
-  const auto parsed = spdlog::level::from_str(std::string(level));
+std::optional<std::string> CheckLogLevel(std::string_view level) {
   // from_str maps anything unknown to "off"; only accept "off" when asked for.
-  if (parsed == spdlog::level::off && level != "off") {
-    *error = "unknown log level '" + std::string(level) +
-             "' (use trace, debug, info, warn, error, critical or off)";
+  if (spdlog::level::from_str(std::string(level)) == spdlog::level::off && level != "off") {
+    return "must be trace, debug, info, warn, error, critical or off, not '" + std::string(level) +
+           "'";
+  }
+  return std::nullopt;
+}
+
+bool ConfigureLogging(std::string_view level, std::string* error) {
+  if (auto problem = CheckLogLevel(level)) {
+    *error = "the log level " + *problem;
     return false;
   }
+  const auto parsed = spdlog::level::from_str(std::string(level));
   auto logger = spdlog::stderr_color_mt("chat");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   logger->set_level(parsed);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -8,5 +9,8 @@ namespace chat {
 // Sets spdlog's default logger to stderr at `level` (trace, debug, info, warn,
 // error, critical, off). Returns false and fills `error` for an unknown level.
 bool ConfigureLogging(std::string_view level, std::string* error);
+
+// Why `level` is not one ConfigureLogging takes, or nullopt if it is.
+std::optional<std::string> CheckLogLevel(std::string_view level);
 
 }  // namespace chat

@@ -69,6 +69,10 @@ ChatServer::~ChatServer() {
 }
 
 bool ChatServer::Start(std::string* error) {
+  if (auto problem = CheckServerOptions(options_)) {
+    *error = "invalid options: " + *problem;
+    return false;
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "server/grpc_clock.h"
@@ -26,6 +27,7 @@ struct ServerOptions {
   // 1 ms: busy streams leave in far fewer writes (4.7x the throughput flat
   // out, docs/benchmarks.md) for at most 2 ms more latency; quiet ones never wait.
   std::chrono::microseconds batch_linger{1000};
+  std::string log_level = "info";  // trace, debug, info, warn, error, critical or off
   // The time flood control, the linger, presence and room reclaiming run on;
   // tests pass a manual clock. Outlives the server.
   const AlarmClock* clock = GrpcClock();
@@ -52,5 +54,23 @@ struct ServerOptions {
   // one every 60/N s); entering a room that exists is free. 0 = no limit.
   std::size_t new_rooms_per_minute = 10;
 };
+
+// Every option of chat-server (its name, help, default, range) has one home:
+// the table in server_options.cc, which these three read.
+
+// Parses chat-server's command line, defaults from ServerOptions{}. --help
+// prints the options and exits 0; a bad option or value prints one line
+// naming it and exits 2.
+ServerOptions ParseServerOptions(int argc, char** argv);
+
+// Why `options` are not valid (a value out of its range, or a rule between
+// options broken), naming the option as on the command line; nullopt if they
+// are. ChatServer::Start refuses options that fail it, so options built in
+// code (tests) obey the command line's rules.
+std::optional<std::string> CheckServerOptions(const ServerOptions& options);
+
+// Every option but --listen with its value, as on a command line: for the
+// server's start-up log line.
+std::string DescribeServerOptions(const ServerOptions& options);
 
 }  // namespace chat

@@ -1,0 +1,213 @@
+#include "server/server_options.h"
+
+#include <charconv>
+#include <cstdio>
+#include <cxxopts.hpp>
+#include <limits>
+
+#include "common/logging.h"
+#include "common/options.h"
+
+namespace chat {
+namespace {
+
+using Problem = std::optional<std::string>;
+
+// One option of chat-server: its name and help, its value in ServerOptions
+// as text (the default --help shows, and what the log line reports), and how
+// to set it from text, with its own range. The command line, the checks of
+// options built in code (CheckServerOptions) and the log line all read this
+// table; a config file will too.
+struct OptionSpec {
+  const char* name;
+  const char* value_name;
+  const char* help;
+  std::string (*show)(const ServerOptions&);
+  Problem (*set)(ServerOptions&, const std::string& text);
+};
+
+std::string Show(std::size_t value) { return std::to_string(value); }
+std::string Show(long value) { return std::to_string(value); }
+std::string Show(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+// A whole number in [min, max], or the reason it is not.
+template <typename T>
+Problem ParseWhole(const std::string& text, T min, T max, T* out) {
+  T value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+           ", not '" + text + "'";
+  }
+  *out = value;
+  return std::nullopt;
+}
+
+Problem ParseNumber(const std::string& text, double min, double max, double* out) {
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || !(value >= min) ||
+      !(value <= max)) {
+    return "must be a number from " + Show(min) + " to " + Show(max) + ", not '" + text + "'";
+  }
+  *out = value;
+  return std::nullopt;
+}
+
+constexpr std::size_t kNoLimit = std::numeric_limits<std::size_t>::max();
+
+// clang-format off
+const OptionSpec kOptions[] = {
+  {"listen", "ADDR", "address to listen on (port 0 picks a free port)",
+   [](const ServerOptions& o) { return o.listen; },
+   [](ServerOptions& o, const std::string& t) -> Problem {
+     if (t.empty() || t.find(':') == std::string::npos) return "must be HOST:PORT, not '" + t + "'";
+     o.listen = t;
+     return std::nullopt;
+   }},
+  {"history", "N", "messages kept per room and sent to members who join",
+   [](const ServerOptions& o) { return Show(o.history); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 0, 100000, &o.history);
+   }},
+  {"max-message-bytes", "N", "longest chat text accepted, in bytes",
+   [](const ServerOptions& o) { return Show(o.max_message_bytes); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 1, 1 << 20, &o.max_message_bytes);
+   }},
+  // Watermarks at 1/8 and 1/16 of the limits need room to be apart.
+  {"queue-limit", "N", "messages waiting for one client before it is cut off as too slow "
+   "(history sent on a join apart); rooms hold their senders back while most members have "
+   "1/8 of this waiting",
+   [](const ServerOptions& o) { return Show(o.queue_limit); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 16, 10000000, &o.queue_limit);
+   }},
+  {"queue-bytes", "N", "bytes of messages waiting for one client before it is cut off as too "
+   "slow (history sent on a join apart); 1/8 of it also counts as backlogged; at least 16 x "
+   "--max-message-bytes + 4096",
+   [](const ServerOptions& o) { return Show(o.queue_bytes); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 4096, std::size_t{1} << 34, &o.queue_bytes);
+   }},
+  {"rate-limit", "N", "lines one client may send per second (bursts of twice that, at least "
+   "10), and private messages one user may receive per second; 0 = no limit",
+   [](const ServerOptions& o) { return Show(o.rate_limit); },
+   [](ServerOptions& o, const std::string& t) { return ParseNumber(t, 0, 1e6, &o.rate_limit); }},
+  {"batch-linger-us", "N", "for clients that take batch frames: microseconds a stream waits "
+   "after a write before the next one, so messages arriving meanwhile leave together (less CPU "
+   "per message at high rates, up to this much more latency); 0 = off",
+   [](const ServerOptions& o) { return Show(static_cast<long>(o.batch_linger.count())); },
+   [](ServerOptions& o, const std::string& t) {
+     long us = 0;
+     Problem problem = ParseWhole<long>(t, 0, 1000000, &us);
+     if (!problem) o.batch_linger = std::chrono::microseconds(us);
+     return problem;
+   }},
+  {"presence-coalesce-above", "N", "in rooms of more members than this, joins and leaves are "
+   "announced together, one event per room per --presence-interval-ms; 0 = never",
+   [](const ServerOptions& o) { return Show(o.presence_coalesce_above); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 0, kNoLimit, &o.presence_coalesce_above);
+   }},
+  {"presence-interval-ms", "N", "how long a big room's joins and leaves are gathered before "
+   "they are announced, in milliseconds",
+   [](const ServerOptions& o) { return Show(static_cast<long>(o.presence_interval.count())); },
+   [](ServerOptions& o, const std::string& t) {
+     long ms = 0;
+     Problem problem = ParseWhole<long>(t, 1, 60000, &ms);
+     if (!problem) o.presence_interval = std::chrono::milliseconds(ms);
+     return problem;
+   }},
+  {"room-idle-seconds", "N", "seconds a room is kept, history and all, after its last member "
+   "left; 0 = reclaimed at once (the lobby never is)",
+   [](const ServerOptions& o) { return Show(static_cast<long>(o.room_idle.count())); },
+   [](ServerOptions& o, const std::string& t) {
+     long seconds = 0;
+     Problem problem = ParseWhole<long>(t, 0, 7 * 24 * 3600, &seconds);
+     if (!problem) o.room_idle = std::chrono::seconds(seconds);
+     return problem;
+   }},
+  {"max-rooms", "N", "rooms besides the lobby that may exist at once, empty ones not yet "
+   "reclaimed included; 0 = no limit",
+   [](const ServerOptions& o) { return Show(o.max_rooms); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 0, kNoLimit, &o.max_rooms);
+   }},
+  {"new-rooms-per-minute", "N", "new rooms one connection may create a minute (a burst of as "
+   "many); joining a room that exists is free; 0 = no limit",
+   [](const ServerOptions& o) { return Show(o.new_rooms_per_minute); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 0, 1000000, &o.new_rooms_per_minute);
+   }},
+  {"log-level", "LEVEL", "trace, debug, info, warn, error, critical or off",
+   [](const ServerOptions& o) { return o.log_level; },
+   [](ServerOptions& o, const std::string& t) -> Problem {
+     if (auto problem = CheckLogLevel(t)) return problem;
+     o.log_level = t;
+     return std::nullopt;
+   }},
+};
+// clang-format on
+
+// The rules between options.
+Problem CheckCombinations(const ServerOptions& o) {
+  // At least one message of the largest size, with its fields, must fit,
+  // with room for the watermarks below it.
+  const std::size_t min_queue_bytes = 16 * o.max_message_bytes + 4096;
+  if (o.queue_bytes < min_queue_bytes) {
+    return "--queue-bytes must be at least 16 x --max-message-bytes + 4096 (" +
+           std::to_string(min_queue_bytes) + "), not " + std::to_string(o.queue_bytes);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Problem CheckServerOptions(const ServerOptions& options) {
+  // Each value through its own setter: options built in code obey the same
+  // ranges as the command line.
+  ServerOptions copy = options;
+  for (const OptionSpec& spec : kOptions) {
+    if (Problem problem = spec.set(copy, spec.show(options))) {
+      return "--" + std::string(spec.name) + " " + *problem;
+    }
+  }
+  return CheckCombinations(options);
+}
+
+ServerOptions ParseServerOptions(int argc, char** argv) {
+  const ServerOptions defaults;
+  cxxopts::Options command_line("chat-server", "grpc-chat server: rooms, history, fan-out");
+  for (const OptionSpec& spec : kOptions) {
+    command_line.add_options()(spec.name, spec.help,
+                               cxxopts::value<std::string>()->default_value(spec.show(defaults)),
+                               spec.value_name);
+  }
+  command_line.add_options()("h,help", "show this help");
+  const auto parsed = ParseOptionsOrExit(command_line, argc, argv);
+
+  ServerOptions options;
+  for (const OptionSpec& spec : kOptions) {
+    if (Problem problem = spec.set(options, parsed[spec.name].as<std::string>())) {
+      ExitWithUsageError("chat-server", "--" + std::string(spec.name) + " " + *problem);
+    }
+  }
+  if (Problem problem = CheckCombinations(options)) ExitWithUsageError("chat-server", *problem);
+  return options;
+}
+
+std::string DescribeServerOptions(const ServerOptions& options) {
+  std::string text;
+  for (const OptionSpec& spec : kOptions) {
+    if (std::string_view(spec.name) == "listen") continue;  // said before, with the real port
+    text += (text.empty() ? "--" : " --") + std::string(spec.name) + " " + spec.show(options);
+  }
+  return text;
+}
+
+}  // namespace chat

@@ -1,0 +1,105 @@
+// chat-server's options: one table gives the command line, the checks of
+// options built in code, and the start-up log line (server/server_options.cc).
+#include "server/server_options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "test/support/test_server.h"
+
+namespace chat {
+namespace {
+
+ServerOptions Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "chat-server");
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  return ParseServerOptions(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(ServerOptionsTest, NoFlagsGiveTheDefaults) {
+  const ServerOptions parsed = Parse({});
+  const ServerOptions defaults;
+  EXPECT_EQ(parsed.listen, defaults.listen);
+  EXPECT_EQ(DescribeServerOptions(parsed), DescribeServerOptions(defaults));
+  EXPECT_EQ(CheckServerOptions(defaults), std::nullopt);
+}
+
+TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
+  const ServerOptions o = Parse({"--listen",
+                                 "0.0.0.0:7",
+                                 "--history",
+                                 "7",
+                                 "--max-message-bytes",
+                                 "100",
+                                 "--queue-limit",
+                                 "64",
+                                 "--queue-bytes",
+                                 "100000",
+                                 "--rate-limit",
+                                 "2.5",
+                                 "--batch-linger-us",
+                                 "0",
+                                 "--presence-coalesce-above",
+                                 "0",
+                                 "--presence-interval-ms",
+                                 "250",
+                                 "--room-idle-seconds",
+                                 "0",
+                                 "--max-rooms",
+                                 "3",
+                                 "--new-rooms-per-minute",
+                                 "0",
+                                 "--log-level",
+                                 "warn"});
+  EXPECT_EQ(o.listen, "0.0.0.0:7");
+  EXPECT_EQ(o.history, 7u);
+  EXPECT_EQ(o.max_message_bytes, 100u);
+  EXPECT_EQ(o.queue_limit, 64u);
+  EXPECT_EQ(o.queue_bytes, 100000u);
+  EXPECT_EQ(o.rate_limit, 2.5);
+  EXPECT_EQ(o.batch_linger.count(), 0);
+  EXPECT_EQ(o.presence_coalesce_above, 0u);
+  EXPECT_EQ(o.presence_interval.count(), 250);
+  EXPECT_EQ(o.room_idle.count(), 0);
+  EXPECT_EQ(o.max_rooms, 3u);
+  EXPECT_EQ(o.new_rooms_per_minute, 0u);
+  EXPECT_EQ(o.log_level, "warn");
+  EXPECT_EQ(DescribeServerOptions(o),
+            "--history 7 --max-message-bytes 100 --queue-limit 64 --queue-bytes 100000 "
+            "--rate-limit 2.5 --batch-linger-us 0 --presence-coalesce-above 0 "
+            "--presence-interval-ms 250 --room-idle-seconds 0 --max-rooms 3 "
+            "--new-rooms-per-minute 0 --log-level warn");
+}
+
+TEST(ServerOptionsDeathTest, ABadValueExitsTwoWithOneLineNamingTheOption) {
+  EXPECT_EXIT(Parse({"--queue-limit", "8"}), ::testing::ExitedWithCode(2),
+              "chat-server: --queue-limit must be a whole number from 16 to 10000000, not '8'");
+  EXPECT_EXIT(Parse({"--history", "-1"}), ::testing::ExitedWithCode(2), "--history must be");
+  EXPECT_EXIT(Parse({"--rate-limit", "fast"}), ::testing::ExitedWithCode(2),
+              "--rate-limit must be a number");
+  EXPECT_EXIT(Parse({"--log-level", "loud"}), ::testing::ExitedWithCode(2),
+              "--log-level must be trace, debug, info, warn, error, critical or off, not 'loud'");
+  EXPECT_EXIT(Parse({"--queue-bytes", "5000"}), ::testing::ExitedWithCode(2),
+              "--queue-bytes must be at least 16 x --max-message-bytes \\+ 4096 \\(36864\\)");
+  EXPECT_EXIT(Parse({"--no-such-option"}), ::testing::ExitedWithCode(2), "no-such-option");
+}
+
+TEST(ServerOptionsTest, OptionsBuiltInCodeObeyTheSameRules) {
+  ServerOptions small_queue;
+  small_queue.queue_limit = 8;
+  EXPECT_EQ(CheckServerOptions(small_queue),
+            "--queue-limit must be a whole number from 16 to 10000000, not '8'");
+  ServerOptions small_bytes;
+  small_bytes.queue_bytes = 10000;
+  EXPECT_NE(CheckServerOptions(small_bytes), std::nullopt);
+  // So a server given them does not start.
+  small_queue.listen = "127.0.0.1:0";
+  testing::TestServer server(small_queue);
+  EXPECT_FALSE(server.started());
+}
+
+}  // namespace
+}  // namespace chat
