@@ -176,6 +176,20 @@ std::string SanitizeForTerminal(std::string_view text) {
   return out;
 }
 
+std::string QuoteSent(std::string_view text, std::size_t max_chars) {
+  std::string quoted = SanitizeForTerminal(text);
+  // The sanitised text is valid UTF-8: count code points by their lead bytes.
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < quoted.size(); ++i) {
+    if ((static_cast<unsigned char>(quoted[i]) & 0xC0) == 0x80) continue;
+    if (chars++ == max_chars) {
+      quoted.resize(i);
+      return quoted + "… (" + std::to_string(text.size()) + " bytes)";
+    }
+  }
+  return quoted;
+}
+
 std::string SanitizeForDisplay(std::string_view text) {
   const std::vector<Unit> units = Decode(text);
   std::string out;

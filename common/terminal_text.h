@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,13 @@ namespace chat {
 // This is the rule of the plain pipe format shared with the Go and Python
 // clients (interop/testdata/plain_format.json): do not change what it prints.
 std::string SanitizeForTerminal(std::string_view text);
+
+// Text someone sent (a name, a room), as the server quotes it back in a
+// status, an ERROR or a log line: SanitizeForTerminal, then at most
+// `max_chars` code points, with "…" and the size sent when it was longer,
+// so a 7 KiB "name" is not echoed (or logged) whole.
+inline constexpr std::size_t kMaxQuotedChars = 40;
+std::string QuoteSent(std::string_view text, std::size_t max_chars = kMaxQuotedChars);
 
 // The stricter rule for the interactive display (FormatDisplayLine): all of
 // SanitizeForTerminal, and also characters that are invisible or that could

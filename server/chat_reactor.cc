@@ -43,10 +43,10 @@ ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options
     std::uint64_t number = 0;
     const auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), number);
     if (error != std::errc() || end != value->data() + value->size()) {
-      EndStream({grpc::StatusCode::INVALID_ARGUMENT, std::string(header) +
-                                                         " must be a decimal number, got '" +
-                                                         SanitizeForTerminal(*value) + "'"},
-                "");
+      EndStream(
+          {grpc::StatusCode::INVALID_ARGUMENT,
+           std::string(header) + " must be a decimal number, got '" + QuoteSent(*value) + "'"},
+          "");
       return;
     }
     *field = number;
@@ -88,8 +88,7 @@ bool ChatReactor::JoinHub(std::string name, std::string room) {
   }
   const grpc::Status status = hub_.Join(this, join_);
   if (!status.ok()) {
-    spdlog::info("refused {} from {}: {}", SanitizeForTerminal(join_.name), peer_,
-                 status.error_message());
+    spdlog::info("refused {} from {}: {}", QuoteSent(join_.name), peer_, status.error_message());
     EndStream(status, "");  // it may be in the hub as a reader
     return false;
   }

@@ -73,7 +73,7 @@ grpc::Status RequestedRoom(const JoinRequest& request, std::string* room) {
   *room = NormalizeRoom(request.room.empty() ? kDefaultRoom : request.room, &error);
   if (!room->empty()) return grpc::Status::OK;
   return {grpc::StatusCode::INVALID_ARGUMENT,
-          "invalid room '" + SanitizeForTerminal(request.room) + "': " + error};
+          "invalid room '" + QuoteSent(request.room) + "': " + error};
 }
 
 }  // namespace
@@ -83,7 +83,7 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
     // Quoted through the sanitiser: the name may hold anything (escape
     // sequences, invalid UTF-8) and the status is shown to a person.
     return {grpc::StatusCode::INVALID_ARGUMENT,
-            "invalid user name '" + SanitizeForTerminal(request.name) + "': " + *problem};
+            "invalid user name '" + QuoteSent(request.name) + "': " + *problem};
   }
   std::string room;
   if (grpc::Status status = RequestedRoom(request, &room); !status.ok()) return status;

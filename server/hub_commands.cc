@@ -5,6 +5,7 @@
 
 #include "common/command.h"
 #include "common/protocol_keys.h"
+#include "common/terminal_text.h"
 #include "common/text_rules.h"
 #include "common/utf8.h"
 #include "server/hub.h"
@@ -125,7 +126,8 @@ void Hub::PrivateLocked(Member& member, const std::string& to, const std::string
                         std::string_view client_msg_id) {
   const auto it = by_name_.find(NameKey(to));
   if (it == by_name_.end()) {
-    NoticeLocked(member, ERROR, "not sent: nobody called '" + to + "' is online", client_msg_id);
+    NoticeLocked(member, ERROR, "not sent: nobody called '" + QuoteSent(to) + "' is online",
+                 client_msg_id);
     return;
   }
   Member& recipient = *it->second;
@@ -153,7 +155,7 @@ void Hub::SwitchRoomLocked(Member& member, const std::string& room,
   std::string error;
   const std::string normalized = NormalizeRoom(room, &error);
   if (normalized.empty()) {
-    NoticeLocked(member, ERROR, "cannot join '" + room + "': " + error, client_msg_id);
+    NoticeLocked(member, ERROR, "cannot join '" + QuoteSent(room) + "': " + error, client_msg_id);
     return;
   }
   if (normalized == member.room) {
@@ -172,7 +174,8 @@ void Hub::SwitchRoomLocked(Member& member, const std::string& room,
 
 void Hub::RenameLocked(Member& member, const std::string& name, std::string_view client_msg_id) {
   if (auto problem = CheckName(name)) {
-    NoticeLocked(member, ERROR, "cannot rename to '" + name + "': " + *problem, client_msg_id);
+    NoticeLocked(member, ERROR, "cannot rename to '" + QuoteSent(name) + "': " + *problem,
+                 client_msg_id);
     return;
   }
   const std::string old_key = NameKey(member.name);

@@ -665,5 +665,19 @@ TEST_F(PresencePromisesTest, CoalescedPresenceAboveTheThreshold) {
   }
 }
 
+// A name of 7 KiB is refused with a status that quotes its start and its
+// size, not the whole of it (the log line quotes it the same way).
+TEST_F(PromisesTest, AHugeNameIsRefusedWithoutBeingEchoedWhole) {
+  const std::string huge(7168, 'n');
+  TestClient client(server_.address(), {{"chat-user", huge}});
+  const auto status = client.WaitForStatus();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LT(status->error_message().size(), 200u) << status->error_message().size() << " bytes";
+  EXPECT_NE(status->error_message().find(std::string(40, 'n') + "… (7168 bytes)"),
+            std::string::npos)
+      << status->error_message();
+}
+
 }  // namespace
 }  // namespace chat::testing

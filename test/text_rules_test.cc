@@ -175,5 +175,19 @@ TEST(SanitizeForTerminal, LeavesInvisibleCharactersToTheDisplayRule) {
   EXPECT_NE(SanitizeForDisplay("ad\u200bmin"), SanitizeForTerminal("ad\u200bmin"));
 }
 
+TEST(QuoteSentTest, ShortTextIsSanitisedOnly) {
+  EXPECT_EQ(QuoteSent("alice"), "alice");
+  EXPECT_EQ(QuoteSent("a\x1b[2Jb"), SanitizeForTerminal("a\x1b[2Jb"));
+}
+
+TEST(QuoteSentTest, LongTextIsCutAtACodePointWithItsSize) {
+  EXPECT_EQ(QuoteSent(std::string(7168, 'x')), std::string(40, 'x') + "… (7168 bytes)");
+  // Japanese and emoji: cut between code points, never inside one.
+  std::string long_text;
+  for (int i = 0; i < 30; ++i) long_text += "日本😀";
+  EXPECT_EQ(QuoteSent(long_text, 5), "日本😀日本… (" + std::to_string(long_text.size()) + " bytes)");
+  EXPECT_EQ(QuoteSent("日本😀", 3), "日本😀");
+}
+
 }  // namespace
 }  // namespace chat
