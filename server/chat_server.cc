@@ -80,6 +80,8 @@ bool ChatServer::Start(std::string* error) {
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(&service_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(MaxFrameBytes(options_.max_message_bytes)));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             static_cast<int>(options_.max_streams_per_connection));
   // Long-lived streams: ping idle connections, and accept clients' keepalive
   // pings (every 20 s or more) without calling them abusive.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 5 * 60 * 1000);

@@ -144,6 +144,12 @@ const OptionSpec kOptions[] = {
    [](ServerOptions& o, const std::string& t) {
      return ParseWhole<std::size_t>(t, 0, 1000000, &o.new_rooms_per_minute);
    }},
+  {"max-streams-per-connection", "N", "streams one client connection may have open at once; "
+   "its further streams wait (HTTP/2 flow control) until one ends",
+   [](const ServerOptions& o) { return Show(o.max_streams_per_connection); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 1, 100000, &o.max_streams_per_connection);
+   }},
   {"log-level", "LEVEL", "trace, debug, info, warn, error, critical or off",
    [](const ServerOptions& o) { return o.log_level; },
    [](ServerOptions& o, const std::string& t) -> Problem {

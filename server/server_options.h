@@ -27,6 +27,11 @@ struct ServerOptions {
   // 1 ms: busy streams leave in far fewer writes (4.7x the throughput flat
   // out, docs/benchmarks.md) for at most 2 ms more latency; quiet ones never wait.
   std::chrono::microseconds batch_linger{1000};
+  // Streams one HTTP/2 connection may have open at once (HTTP/2's
+  // SETTINGS_MAX_CONCURRENT_STREAMS: a client's further streams wait for one
+  // to end). 100: far more than any real client opens (each chat client
+  // opens one), and it bounds what one connection can make the server hold.
+  std::size_t max_streams_per_connection = 100;
   std::string log_level = "info";  // trace, debug, info, warn, error, critical or off
   // The time flood control, the linger, presence and room reclaiming run on;
   // tests pass a manual clock. Outlives the server.

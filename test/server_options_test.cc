@@ -52,6 +52,8 @@ TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
                                  "3",
                                  "--new-rooms-per-minute",
                                  "0",
+                                 "--max-streams-per-connection",
+                                 "9",
                                  "--log-level",
                                  "warn"});
   EXPECT_EQ(o.listen, "0.0.0.0:7");
@@ -66,12 +68,13 @@ TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
   EXPECT_EQ(o.room_idle.count(), 0);
   EXPECT_EQ(o.max_rooms, 3u);
   EXPECT_EQ(o.new_rooms_per_minute, 0u);
+  EXPECT_EQ(o.max_streams_per_connection, 9u);
   EXPECT_EQ(o.log_level, "warn");
   EXPECT_EQ(DescribeServerOptions(o),
             "--history 7 --max-message-bytes 100 --queue-limit 64 --queue-bytes 100000 "
             "--rate-limit 2.5 --batch-linger-us 0 --presence-coalesce-above 0 "
             "--presence-interval-ms 250 --room-idle-seconds 0 --max-rooms 3 "
-            "--new-rooms-per-minute 0 --log-level warn");
+            "--new-rooms-per-minute 0 --max-streams-per-connection 9 --log-level warn");
 }
 
 TEST(ServerOptionsDeathTest, ABadValueExitsTwoWithOneLineNamingTheOption) {

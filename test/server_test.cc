@@ -632,6 +632,69 @@ TEST_F(OverloadTest, ARoomWhoseMembersFallBehindHoldsItsSenderBackAndCutsNoReade
   EXPECT_TRUE(alice->ReceivedOfKind(LEAVE).empty());
 }
 
+class StreamLimitTest : public ServerTest {
+ protected:
+  static ServerOptions Options() {
+    ServerOptions options = Unlimited();
+    options.max_streams_per_connection = 4;
+    return options;
+  }
+  StreamLimitTest() : ServerTest(Options()) {}
+
+  // How many the watcher's room has now, by /who.
+  static std::string Who(TestClient& watcher, int asked) {
+    watcher.Send("/who");
+    int answers = 0;
+    const auto answer = watcher.WaitFor([&](const ChatMessage& m) {
+      return m.kind() == NOTICE && m.message().find(" in #lobby: ") != std::string::npos &&
+             ++answers == asked;
+    });
+    return answer ? answer->message().substr(0, answer->message().find(':')) : "no answer";
+  }
+};
+
+// --max-streams-per-connection: one connection's streams past the limit wait
+// for one of its streams to end; the server never holds more.
+TEST_F(StreamLimitTest, AConnectionsStreamsPastTheLimitWaitUntilOneEnds) {
+  auto watcher = Join("watcher");
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
+  auto channel =
+      grpc::CreateCustomChannel(server_.address(), grpc::InsecureChannelCredentials(), arguments);
+  auto stub = ChatService::NewStub(channel);
+  // Each stream on a thread of its own: starting a stream blocks until the
+  // connection has room for it.
+  struct Stream {
+    grpc::ClientContext context;
+    std::thread thread;
+  };
+  std::vector<std::unique_ptr<Stream>> streams;
+  for (int i = 0; i < 6; ++i) {
+    auto& s = *streams.emplace_back(std::make_unique<Stream>());
+    s.context.AddMetadata("chat-user", "s" + std::to_string(i));
+    s.context.set_deadline(std::chrono::system_clock::now() + 60s);
+    s.thread = std::thread([&stub, &s] {
+      auto stream = stub->Chat(&s.context);
+      ChatMessage message;
+      while (stream->Read(&message)) {
+      }
+      stream->Finish();
+    });
+  }
+  ASSERT_TRUE(watcher->WaitForCount(JOIN, 1 + 4)) << "four of the six streams get in";
+  EXPECT_EQ(Who(*watcher, 1), "5 in #lobby") << "the watcher and four streams, not six";
+  // One ends: one waiting stream takes its place, and no more.
+  const std::size_t joins = watcher->ReceivedOfKind(JOIN).size();
+  const std::size_t leaves = watcher->ReceivedOfKind(LEAVE).size();
+  const std::string first_in = watcher->ReceivedOfKind(JOIN)[1].subject();  // after the watcher's
+  streams[std::stoi(first_in.substr(1))]->context.TryCancel();
+  ASSERT_TRUE(watcher->WaitForCount(LEAVE, leaves + 1));
+  ASSERT_TRUE(watcher->WaitForCount(JOIN, joins + 1));
+  EXPECT_EQ(Who(*watcher, 2), "5 in #lobby");
+  for (auto& s : streams) s->context.TryCancel();
+  for (auto& s : streams) s->thread.join();
+}
+
 TEST_F(ServerTest, ShutdownTellsClientsAndFinishesEveryStreamWithUnavailable) {
   auto alice = Join("alice");
   auto bob = Join("bob", "dev");

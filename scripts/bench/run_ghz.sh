@@ -75,7 +75,13 @@ for mode in lobby own; do
       data='{"user":"u{{.WorkerID}}","room":"r{{.WorkerID}}","message":"hi"}'
     fi
     port="$(bench_free_port)"
-    bench_start_server "$port"
+    # ghz puts every stream on one connection: let all -c of them run at once
+    # (servers that have the option limit a connection to 100 by default).
+    stream_limit=()
+    if "$SERVER_BIN" --help 2>/dev/null | grep -q -- '--max-streams-per-connection'; then
+      stream_limit=(--max-streams-per-connection "$((c > 100 ? c : 100))")
+    fi
+    bench_start_server "$port" "${stream_limit[@]}"
     before="$(cpu_seconds "$server_pid")"
     json="$results_dir/ghz-$stamp-$mode-c$c.json"
     n=$((c * 10 > 200 ? c * 10 : 200))
