@@ -58,6 +58,15 @@ Problem ParseNumber(const std::string& text, double min, double max, double* out
   return std::nullopt;
 }
 
+// A whole number of `Duration` units in [min, max].
+template <typename Duration>
+Problem ParseDuration(const std::string& text, long min, long max, Duration* out) {
+  long count = 0;
+  Problem problem = ParseWhole<long>(text, min, max, &count);
+  if (!problem) *out = Duration(count);
+  return problem;
+}
+
 constexpr std::size_t kNoLimit = std::numeric_limits<std::size_t>::max();
 
 // clang-format off
@@ -103,10 +112,7 @@ const OptionSpec kOptions[] = {
    "per message at high rates, up to this much more latency); 0 = off",
    [](const ServerOptions& o) { return Show(static_cast<long>(o.batch_linger.count())); },
    [](ServerOptions& o, const std::string& t) {
-     long us = 0;
-     Problem problem = ParseWhole<long>(t, 0, 1000000, &us);
-     if (!problem) o.batch_linger = std::chrono::microseconds(us);
-     return problem;
+     return ParseDuration(t, 0, 1000000, &o.batch_linger);
    }},
   {"presence-coalesce-above", "N", "in rooms of more members than this, joins and leaves are "
    "announced together, one event per room per --presence-interval-ms; 0 = never",
@@ -118,19 +124,13 @@ const OptionSpec kOptions[] = {
    "they are announced, in milliseconds",
    [](const ServerOptions& o) { return Show(static_cast<long>(o.presence_interval.count())); },
    [](ServerOptions& o, const std::string& t) {
-     long ms = 0;
-     Problem problem = ParseWhole<long>(t, 1, 60000, &ms);
-     if (!problem) o.presence_interval = std::chrono::milliseconds(ms);
-     return problem;
+     return ParseDuration(t, 1, 60000, &o.presence_interval);
    }},
   {"room-idle-seconds", "N", "seconds a room is kept, history and all, after its last member "
    "left; 0 = reclaimed at once (the lobby never is)",
    [](const ServerOptions& o) { return Show(static_cast<long>(o.room_idle.count())); },
    [](ServerOptions& o, const std::string& t) {
-     long seconds = 0;
-     Problem problem = ParseWhole<long>(t, 0, 7 * 24 * 3600, &seconds);
-     if (!problem) o.room_idle = std::chrono::seconds(seconds);
-     return problem;
+     return ParseDuration(t, 0, 7 * 24 * 3600, &o.room_idle);
    }},
   {"max-rooms", "N", "rooms besides the lobby that may exist at once, empty ones not yet "
    "reclaimed included; 0 = no limit",
