@@ -31,37 +31,28 @@ std::int64_t ResidentSlack() {
 
 }  // namespace
 
-MemoryTrimmer::MemoryTrimmer() : thread_([this] { Run(); }) {}
+MemoryTrimmer::MemoryTrimmer()
+    : slack_after_last_trim_(ResidentSlack()),
+      task_(std::chrono::seconds(1), [this] { TrimIfGrown(); }) {}
 
-MemoryTrimmer::~MemoryTrimmer() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  stop_requested_.notify_one();
-  thread_.join();
-}
+MemoryTrimmer::~MemoryTrimmer() = default;  // the task stops first (declared last)
 
-void MemoryTrimmer::Run() {
+void MemoryTrimmer::TrimIfGrown() {
   // Trim when resident-but-unused memory grew by 4 MiB since the last trim:
   // after a burst, not in the ups and downs of normal traffic.
   constexpr std::int64_t kMinGrowthBytes = std::int64_t{4} << 20;
-  std::int64_t slack_after_last_trim = ResidentSlack();
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_requested_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
-    const std::int64_t slack = ResidentSlack();
-    if (slack > slack_after_last_trim + kMinGrowthBytes) {
-      const auto start = std::chrono::steady_clock::now();
-      malloc_trim(0);
-      slack_after_last_trim = ResidentSlack();
-      spdlog::debug("malloc_trim: resident but unused {} -> {} KiB in {} us", slack >> 10,
-                    slack_after_last_trim >> 10,
-                    std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
-    } else if (slack < slack_after_last_trim) {
-      slack_after_last_trim = slack;  // pages reused since: measure growth from here
-    }
+  const std::int64_t slack = ResidentSlack();
+  if (slack > slack_after_last_trim_ + kMinGrowthBytes) {
+    const auto start = std::chrono::steady_clock::now();
+    malloc_trim(0);
+    slack_after_last_trim_ = ResidentSlack();
+    spdlog::debug("malloc_trim: resident but unused {} -> {} KiB in {} us", slack >> 10,
+                  slack_after_last_trim_ >> 10,
+                  std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count());
+  } else if (slack < slack_after_last_trim_) {
+    slack_after_last_trim_ = slack;  // pages reused since: measure growth from here
   }
 }
 

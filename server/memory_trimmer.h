@@ -1,8 +1,8 @@
 #pragma once
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <cstdint>
+
+#include "server/periodic_task.h"
 
 namespace chat {
 
@@ -23,12 +23,10 @@ class MemoryTrimmer {
   MemoryTrimmer& operator=(const MemoryTrimmer&) = delete;
 
  private:
-  void Run();
+  void TrimIfGrown();  // once a second, on the task's thread
 
-  std::mutex mu_;
-  std::condition_variable stop_requested_;  // waited on with mu_
-  bool stopping_ = false;                   // guarded by mu_
-  std::thread thread_;
+  std::int64_t slack_after_last_trim_;  // only touched by TrimIfGrown (and the constructor)
+  PeriodicTask task_;                   // last: runs once the rest is set up
 };
 
 }  // namespace chat
