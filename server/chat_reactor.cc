@@ -38,6 +38,17 @@ ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options
       options_(options),
       peer_(context->peer()),
       backlog_(options.queue) {
+  if (options_.stream_limit != nullptr) {
+    slot_ = options_.stream_limit->Acquire(peer_);
+    if (!slot_) {
+      EndStream({grpc::StatusCode::RESOURCE_EXHAUSTED,
+                 "too many streams from your address (" +
+                     std::to_string(options_.stream_limit->per_address()) +
+                     " are open); close some and try again"},
+                "");
+      return;
+    }
+  }
   for (const auto& [header, field] : {std::pair{kResumeAfterHeader, &join_.resume_after},
                                       std::pair{kResumeEpochHeader, &join_.resume_epoch}}) {
     const auto value = Metadata(*context, header);

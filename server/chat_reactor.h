@@ -11,6 +11,7 @@
 #include "common/write_queue.h"
 #include "server/backlog.h"
 #include "server/hub.h"
+#include "server/peer_stream_limit.h"
 #include "server/subscriber.h"
 #include "server/token_verifier.h"
 #include "server/write_linger.h"
@@ -56,6 +57,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
     // Checks each stream's token before it reaches the hub; null: no
     // authentication (names go to whoever asks first). Outlives the reactor.
     const TokenVerifier* verifier = nullptr;
+    // Counts the streams open from each client address; null: no limit.
+    // Outlives the reactor.
+    PeerStreamLimit* stream_limit = nullptr;
   };
 
   ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options options);
@@ -105,6 +109,8 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   Hub& hub_;
   const Options options_;
   const std::string peer_;
+  PeerStreamLimit::Slot
+      slot_;               // this stream's place in its address's count (set by the constructor)
   bool batching_ = false;  // set in the constructor, then only read
 
   // Read side (see the class comment).

@@ -74,7 +74,8 @@ ChatServer::ChatServer(const ServerOptions& options)
       hub_(MakeHubOptions(options)),
       linger_(options.batch_linger.count() > 0
                   ? std::make_unique<WriteLinger>(options.batch_linger, options.clock)
-                  : nullptr) {}
+                  : nullptr),
+      stream_limit_(options.max_streams_per_ip) {}
 
 ChatServer::~ChatServer() {
   if (server_) Shutdown(std::chrono::milliseconds(0));
@@ -103,7 +104,8 @@ bool ChatServer::Start(std::string* error) {
     verifier_ = std::make_unique<TokenVerifier>(std::move(key));
   }
   service_ = std::make_unique<ChatServiceImpl>(
-      hub_, ChatReactor::Options{QueueLimits(options_), linger_.get(), verifier_.get()});
+      hub_,
+      ChatReactor::Options{QueueLimits(options_), linger_.get(), verifier_.get(), &stream_limit_});
 
   grpc::EnableDefaultHealthCheckService(true);
   // Registered for every server of the process; WithoutReflection takes it
