@@ -35,7 +35,7 @@ namespace chat {
 // Threads: reactions run on gRPC's callback threads, possibly in parallel;
 // Deliver and Close run on whichever thread holds the hub mutex. Everything
 // they share is guarded by mu_ (lock order: hub mutex, then mu_). Read-side
-// state (incoming_, joined_, join_) is only touched by the constructor,
+// state (incoming_, joined_, entered_hub_, join_) is only touched by the constructor,
 // OnReadDone (one at a time: the next read starts after the previous one's
 // last use) and OnDone (which runs alone, last).
 class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
@@ -115,8 +115,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
 
   // Read side (see the class comment).
   grpc::ByteBuffer incoming_;
-  bool joined_ = false;  // a named member (a reader is in the hub, unnamed)
-  JoinRequest join_;     // from request metadata; name and room may come with the first message
+  bool joined_ = false;       // a named member (a reader is in the hub, unnamed)
+  bool entered_hub_ = false;  // Listen or Join was called: Leave is needed
+  JoinRequest join_;  // from request metadata; name and room may come with the first message
 
   Mutex mu_;
   WriteQueue<EnvelopePtr> queue_ ABSL_GUARDED_BY(mu_);  // unbounded: backlog_ has the limits
