@@ -27,4 +27,12 @@ bool ConfigureLogging(std::string_view level, std::string* error) {
   return true;
 }
 
+void LogAlways(const std::string& line) {
+  const auto logger = spdlog::default_logger();
+  const auto level = logger->level();
+  logger->set_level(spdlog::level::info);
+  logger->info("{}", line);
+  logger->set_level(level);
+}
+
 }  // namespace chat

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <random>
 
+#include "grpc/health/v1/health.pb.h"
 #include "server/memory_room_log.h"
 #include "server/tls_files.h"
 
@@ -108,6 +109,9 @@ bool ChatServer::Start(std::string* error) {
       ChatReactor::Options{QueueLimits(options_), linger_.get(), verifier_.get(), &stream_limit_});
 
   grpc::EnableDefaultHealthCheckService(true);
+  // Linked in for its descriptor (the static library's object would be left
+  // out otherwise): reflection then describes grpc.health.v1.Health.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   // Registered for every server of the process; WithoutReflection takes it
   // out of one server's builder.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -132,6 +136,7 @@ bool ChatServer::Start(std::string* error) {
     server_.reset();
     return false;
   }
+  server_->GetHealthCheckService()->SetServingStatus(ChatService::service_full_name(), true);
   // With an idle time of 0 every room goes as its last member leaves.
   if (options_.room_idle.count() > 0) {
     room_sweeper_ = std::make_unique<PeriodicTask>(RoomSweepInterval(options_.room_idle),
@@ -142,6 +147,8 @@ bool ChatServer::Start(std::string* error) {
 
 void ChatServer::Shutdown(std::chrono::milliseconds grace) {
   if (!server_) return;
+  // Load balancers stop sending clients here before the drain begins.
+  server_->GetHealthCheckService()->SetServingStatus(false);
   room_sweeper_.reset();
   hub_.Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() + grace);

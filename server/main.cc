@@ -44,8 +44,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string host = server_options.listen.substr(0, server_options.listen.rfind(':'));
-  spdlog::info("chat-server listening on {}:{} ({})", host, server.port(),
-               chat::DescribeServerOptions(server_options));
+  // At any level: with port 0 this is the only way to learn the port.
+  chat::LogAlways("chat-server listening on " + host + ":" + std::to_string(server.port()) + " (" +
+                  chat::DescribeServerOptions(server_options) + ")");
 
   chat::MemoryTrimmer trimmer;
 

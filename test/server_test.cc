@@ -247,6 +247,26 @@ TEST_F(ServerTest, HealthCheckingAndReflectionAreServed) {
   EXPECT_NE(reflection[0].find("chat.ChatService"), std::string::npos);
 }
 
+TEST_F(ServerTest, ReflectionDescribesTheHealthServiceAsGrpcurlAsks) {
+  // ServerReflectionRequest{file_containing_symbol: "grpc.health.v1.Health"}
+  // (field 4): what grpcurl sends before it can call Health/Check.
+  const std::string symbol = "grpc.health.v1.Health";
+  auto reply = RawBidiCall(server_.address(),
+                           "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", {},
+                           "\x22" + std::string(1, static_cast<char>(symbol.size())) + symbol, 1);
+  ASSERT_EQ(reply.size(), 1u);
+  // A file_descriptor_response (field 4 of the response) holding the
+  // health proto, not an error_response (field 7).
+  EXPECT_NE(reply[0].find("grpc/health/v1/health.proto"), std::string::npos);
+  EXPECT_NE(reply[0].find("HealthCheckResponse"), std::string::npos);
+  // Both the whole server and the chat service by name are SERVING.
+  const std::string chat_service = "chat.ChatService";
+  EXPECT_EQ(RawBidiCall(
+                server_.address(), "/grpc.health.v1.Health/Check", {},
+                "\x0a" + std::string(1, static_cast<char>(chat_service.size())) + chat_service, 1),
+            std::vector<std::string>{"\x08\x01"});
+}
+
 TEST(ReflectionTest, ReflectionCanBeTurnedOffAndHealthStaysOn) {
   ServerOptions options;
   options.reflection = false;
