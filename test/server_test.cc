@@ -1,7 +1,9 @@
 // Integration tests: a real chat server on 127.0.0.1, real gRPC clients.
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 #include "chat_lenient.pb.h"
 #include "test/support/raw_call.h"
@@ -265,6 +267,45 @@ TEST_F(ServerTest, ReflectionDescribesTheHealthServiceAsGrpcurlAsks) {
                 server_.address(), "/grpc.health.v1.Health/Check", {},
                 "\x0a" + std::string(1, static_cast<char>(chat_service.size())) + chat_service, 1),
             std::vector<std::string>{"\x08\x01"});
+}
+
+TEST(HealthTest, WatchersSeeNotServingAsADrainBegins) {
+  TestServer server;
+  ASSERT_TRUE(server.started());
+  auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 20s);
+  grpc::CompletionQueue cq;
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&] { return cq.Next(&tag, &ok) && ok; };
+  auto call = stub.PrepareCall(&context, "/grpc.health.v1.Health/Watch", &cq);
+  call->StartCall(nullptr);
+  ASSERT_TRUE(step());
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1);  // HealthCheckRequest{service: ""}
+  call->Write(request, nullptr);
+  ASSERT_TRUE(step());
+  call->WritesDone(nullptr);
+  ASSERT_TRUE(step());
+  auto next_status = [&]() -> std::string {
+    grpc::ByteBuffer in;
+    call->Read(&in, nullptr);
+    grpc::Slice bytes;
+    if (!step() || !in.DumpToSingleSlice(&bytes).ok()) return "(none)";
+    return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  };
+  EXPECT_EQ(next_status(), "\x08\x01");  // SERVING
+  std::thread drain([&] { server.server().Shutdown(std::chrono::seconds(5)); });
+  EXPECT_EQ(next_status(), "\x08\x02");  // NOT_SERVING, before the streams end
+  context.TryCancel();
+  grpc::Status status;
+  call->Finish(&status, nullptr);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  drain.join();
 }
 
 TEST(ReflectionTest, ReflectionCanBeTurnedOffAndHealthStaysOn) {
