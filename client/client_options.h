@@ -11,7 +11,7 @@ struct ClientOptions {
 };
 
 // Parses the command line and the environment (CHAT_SERVER, CHAT_NAME,
-// CHAT_ROOM, NO_COLOR, USER). --help prints help and exits 0; a bad option
+// CHAT_ROOM, CHAT_TOKEN, NO_COLOR, USER). --help prints help and exits 0; a bad option
 // or value prints one line and exits 2.
 ClientOptions ParseClientOptions(int argc, char** argv);
 

@@ -96,7 +96,12 @@ Session::Session(SessionOptions options, ChatOutput& output, std::shared_ptr<Inb
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options_.backoff_max.count()));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  channel_ = grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), args);
+  if (!options_.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options_.tls_server_name);
+  }
+  channel_ = grpc::CreateCustomChannel(
+      options_.server,
+      options_.credentials ? options_.credentials : grpc::InsecureChannelCredentials(), args);
   stub_ = ChatService::NewStub(channel_);
   char prefix[24];
   std::snprintf(prefix, sizeof prefix, "%08llx-", static_cast<unsigned long long>(random_() >> 32));
@@ -127,6 +132,9 @@ void Session::Connect() {
   std::map<std::string, std::string> metadata{{std::string(kUserHeader), name_},
                                               {std::string(kBatchHeader), "1"}};
   if (!room_.empty()) metadata[std::string(kRoomHeader)] = room_;
+  if (!options_.token.empty()) {
+    metadata[std::string(kAuthorizationHeader)] = "Bearer " + options_.token;
+  }
   if (const auto it = positions_.find(room_); it != positions_.end()) {
     metadata[std::string(kResumeAfterHeader)] = std::to_string(it->second.seq);
     metadata[std::string(kResumeEpochHeader)] = std::to_string(it->second.epoch);

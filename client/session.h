@@ -31,6 +31,10 @@ struct SessionOptions {
   std::chrono::milliseconds backoff_max{10000};
   bool show_history = true;      // false: skip the replay on the first join and on /join
   bool fail_on_refused = false;  // exit 3 at the end when the server refused any line
+  // TLS or plain text (null: plain text); see client/credentials.h.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  std::string tls_server_name;  // "" = the host in `server`
+  std::string token;            // sent as "authorization: Bearer ..." on every stream; "" = none
 };
 
 // Exit code when fail_on_refused is set and a line was refused.

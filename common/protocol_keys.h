@@ -8,6 +8,8 @@ namespace chat {
 // Request metadata a client may send when it opens the Chat stream.
 inline constexpr std::string_view kUserHeader = "chat-user";  // the name to bind
 inline constexpr std::string_view kRoomHeader = "chat-room";  // room to join first
+// "Bearer <JWT>" on servers started with --auth-jwt-key (docs/security.md).
+inline constexpr std::string_view kAuthorizationHeader = "authorization";
 // "S": deliver the room's messages after sequence number S instead of the
 // usual history (used when reconnecting).
 inline constexpr std::string_view kResumeAfterHeader = "chat-resume-after";

@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 
 #include "chat_lenient.pb.h"
 #include "common/protocol_keys.h"
 #include "common/terminal_text.h"
+#include "common/text_rules.h"
 #include "common/token_bucket.h"
 #include "server/batch_frame.h"
 
@@ -59,11 +61,39 @@ ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options
   batching_ = Metadata(*context, kBatchHeader) == "1";
   join_.name = Metadata(*context, kUserHeader).value_or("");
   join_.room = Metadata(*context, kRoomHeader).value_or("");
+  if (options_.verifier != nullptr && !Authenticate()) return;
   // With a name in the metadata the user joins at once. Without one the
   // stream is a reader, receiving its room from now on, until its first
   // message names it.
   if (join_.name.empty() ? !ListenHub() : !JoinHub(join_.name, join_.room)) return;
   StartRead(&incoming_);
+}
+
+bool ChatReactor::Authenticate() {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  auto verdict = options_.verifier->Verify(Metadata(*context_, kAuthorizationHeader), now);
+  if (const auto* refusal = std::get_if<TokenRefusal>(&verdict)) {
+    options_.verifier->refusals().Refused("refused a stream from " + peer_ + ": " +
+                                          std::string(refusal->reason));
+    EndStream({grpc::StatusCode::UNAUTHENTICATED, refusal->message}, "");
+    return false;
+  }
+  TokenIdentity& identity = std::get<TokenIdentity>(verdict);
+  if (!join_.name.empty() && NameKey(join_.name) != NameKey(identity.subject)) {
+    options_.verifier->refusals().Refused("refused a stream from " + peer_ +
+                                          ": a name other than its token's");
+    EndStream({grpc::StatusCode::PERMISSION_DENIED,
+               "your token is for '" + identity.subject + "', not '" + QuoteSent(join_.name) + "'"},
+              "");
+    return false;
+  }
+  // Named at once: with tokens there are no anonymous readers.
+  join_.name = std::move(identity.subject);
+  join_.permissions.fixed_name = true;
+  join_.permissions.rooms = std::move(identity.rooms);
+  return true;
 }
 
 bool ChatReactor::ListenHub() {
@@ -88,7 +118,11 @@ bool ChatReactor::JoinHub(std::string name, std::string room) {
   }
   const grpc::Status status = hub_.Join(this, join_);
   if (!status.ok()) {
-    spdlog::info("refused {} from {}: {}", QuoteSent(join_.name), peer_, status.error_message());
+    // A token's rooms claim stays out of the log.
+    spdlog::info("refused {} from {}: {}", QuoteSent(join_.name), peer_,
+                 status.error_code() == grpc::StatusCode::PERMISSION_DENIED
+                     ? "a room its token does not allow"
+                     : status.error_message());
     EndStream(status, "");  // it may be in the hub as a reader
     return false;
   }

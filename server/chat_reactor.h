@@ -12,6 +12,7 @@
 #include "server/backlog.h"
 #include "server/hub.h"
 #include "server/subscriber.h"
+#include "server/token_verifier.h"
 #include "server/write_linger.h"
 
 namespace chat {
@@ -52,6 +53,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
     // Holds back writes to clients that take batch frames (see WriteLinger);
     // null: every write starts as soon as something waits. Outlives the reactor's last Flush.
     WriteLinger* linger = nullptr;
+    // Checks each stream's token before it reaches the hub; null: no
+    // authentication (names go to whoever asks first). Outlives the reactor.
+    const TokenVerifier* verifier = nullptr;
   };
 
   ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options options);
@@ -72,6 +76,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   void OnDone() override;
 
   void HandleIncoming();
+  // With authentication on: checks the token and binds the stream to its
+  // subject (and rooms); false (and the stream ending) if it is refused.
+  bool Authenticate();
   // Enter the hub as a reader (no name yet) or as a named member; false
   // (and the stream closing with the hub's status) if it refuses.
   bool ListenHub();

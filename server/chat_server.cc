@@ -8,6 +8,7 @@
 #include <random>
 
 #include "server/memory_room_log.h"
+#include "server/tls_files.h"
 
 namespace chat {
 namespace {
@@ -61,8 +62,7 @@ ChatServer::ChatServer(const ServerOptions& options)
       hub_(MakeHubOptions(options)),
       linger_(options.batch_linger.count() > 0
                   ? std::make_unique<WriteLinger>(options.batch_linger, options.clock)
-                  : nullptr),
-      service_(hub_, ChatReactor::Options{QueueLimits(options), linger_.get()}) {}
+                  : nullptr) {}
 
 ChatServer::~ChatServer() {
   if (server_) Shutdown(std::chrono::milliseconds(0));
@@ -73,12 +73,34 @@ bool ChatServer::Start(std::string* error) {
     *error = "invalid options: " + *problem;
     return false;
   }
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!options_.tls_cert.empty()) {
+    if (auto problem = CheckTlsFiles(options_.tls_cert, options_.tls_key, options_.tls_client_ca)) {
+      *error = *problem;
+      return false;
+    }
+    credentials = MakeTlsServerCredentials(options_.tls_cert, options_.tls_key,
+                                           options_.tls_client_ca, options_.tls_refresh);
+  }
+  if (!options_.auth_jwt_key.empty()) {
+    auto key = TokenKey::FromFile(options_.auth_jwt_key, TokenKey::Use::kVerify, error);
+    if (!key) {
+      *error = "--auth-jwt-key: " + *error;
+      return false;
+    }
+    verifier_ = std::make_unique<TokenVerifier>(std::move(key));
+  }
+  service_ = std::make_unique<ChatServiceImpl>(
+      hub_, ChatReactor::Options{QueueLimits(options_), linger_.get(), verifier_.get()});
+
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // A process-wide registration (every server built after it has
+  // reflection): chat-server builds one server.
+  if (options_.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
-  builder.RegisterService(&service_);
+  builder.AddListeningPort(options_.listen, credentials, &port_);
+  builder.RegisterService(service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(MaxFrameBytes(options_.max_message_bytes)));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              static_cast<int>(options_.max_streams_per_connection));

@@ -10,6 +10,7 @@
 #include "server/hub.h"
 #include "server/periodic_task.h"
 #include "server/server_options.h"
+#include "server/token_verifier.h"
 #include "server/write_linger.h"
 
 namespace chat {
@@ -20,7 +21,8 @@ class ChatServer {
   explicit ChatServer(const ServerOptions& options);
   ~ChatServer();
 
-  // Binds and starts serving. Returns false with `error` filled when the
+  // Binds and starts serving. Returns false with `error` filled (one line)
+  // when the options are invalid, a TLS or key file cannot be used, or the
   // address cannot be used.
   bool Start(std::string* error);
 
@@ -36,7 +38,8 @@ class ChatServer {
   ServerOptions options_;
   Hub hub_;
   std::unique_ptr<WriteLinger> linger_;  // null when batch_linger is 0; stopped after the server
-  ChatServiceImpl service_;
+  std::unique_ptr<TokenVerifier> verifier_;   // null without --auth-jwt-key; outlives the server
+  std::unique_ptr<ChatServiceImpl> service_;  // made by Start, with the verifier
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<PeriodicTask> room_sweeper_;  // reclaims idle rooms on a quiet server

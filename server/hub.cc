@@ -68,12 +68,26 @@ namespace {
 
 // The room a request names, normalised ("" = the lobby), or the status that
 // refuses it.
+// A token that does not allow the lobby starts its holder in its first room.
 grpc::Status RequestedRoom(const JoinRequest& request, std::string* room) {
+  const Permissions& permissions = request.permissions;
+  std::string_view wanted = request.room;
+  if (wanted.empty()) {
+    wanted = permissions.AllowsRoom(kDefaultRoom) || permissions.rooms->empty()
+                 ? kDefaultRoom
+                 : std::string_view(permissions.rooms->front());
+  }
   std::string error;
-  *room = NormalizeRoom(request.room.empty() ? kDefaultRoom : request.room, &error);
-  if (!room->empty()) return grpc::Status::OK;
-  return {grpc::StatusCode::INVALID_ARGUMENT,
-          "invalid room '" + QuoteSent(request.room) + "': " + error};
+  *room = NormalizeRoom(wanted, &error);
+  if (room->empty()) {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            "invalid room '" + QuoteSent(request.room) + "': " + error};
+  }
+  if (!permissions.AllowsRoom(*room)) {
+    return {grpc::StatusCode::PERMISSION_DENIED, "your token does not let you into #" + *room +
+                                                     " (it allows " + permissions.RoomList() + ")"};
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace
@@ -104,6 +118,7 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
   if (existing != members_.end()) {
     status = NameReaderLocked(*existing->second, request.name, room);
   } else if (Member* member = AddMemberLocked(subscriber, request.name, room, &status)) {
+    member->permissions = request.permissions;
     NoticeLocked(*member, NOTICE, WelcomeText(member->name));
     EnterRoomLocked(*member, room, request.resume_after, request.resume_epoch);
   }
@@ -127,6 +142,18 @@ grpc::Status Hub::Listen(Subscriber* subscriber, const JoinRequest& request) {
   }
   SettleLocked();
   return status;
+}
+
+bool Permissions::AllowsRoom(std::string_view room) const {
+  return !rooms || std::find(rooms->begin(), rooms->end(), room) != rooms->end();
+}
+
+std::string Permissions::RoomList() const {
+  if (!rooms) return "any room";
+  if (rooms->empty()) return "no room";
+  std::string list;
+  for (const std::string& room : *rooms) list += (list.empty() ? "#" : ", #") + room;
+  return list;
 }
 
 std::string Hub::WelcomeText(const std::string& name) {

@@ -49,11 +49,22 @@ struct HubOptions {
   PresenceOptions presence;
 };
 
+// What a signed token lets its holder do. The default, with authentication
+// off, allows everything.
+struct Permissions {
+  bool fixed_name = false;                        // the name is the token's: no /nick
+  std::optional<std::vector<std::string>> rooms;  // normalised; nullopt: any room
+  bool AllowsRoom(std::string_view room) const;
+  // "#ops, #dev": for refusals.
+  std::string RoomList() const;
+};
+
 struct JoinRequest {
   std::string name;                           // "" in Listen: a reader, named later by Join
   std::string room;                           // as the user wrote it; "" = the lobby
   std::optional<std::uint64_t> resume_after;  // deliver messages after this seq, not history
   std::optional<std::uint64_t> resume_epoch;  // the room epoch resume_after belongs to
+  Permissions permissions;
 };
 
 // The broadcast hub: users, rooms, the order of each room's messages.
@@ -86,6 +97,7 @@ class Hub {
   // Binds `subscriber` to a unique name and puts it in a room, sending it the
   // room's history (or what it missed since resume_after) and telling the room.
   // Errors: INVALID_ARGUMENT (bad name or room), ALREADY_EXISTS (name in use),
+  // PERMISSION_DENIED (a room request.permissions does not allow),
   // RESOURCE_EXHAUSTED (a new room past max_rooms), UNAVAILABLE (shutting
   // down). On error nothing changed (but that idle rooms may have been reclaimed).
   //
@@ -199,6 +211,7 @@ class Hub {
     Clock::time_point told_held = Clock::time_point::min();
     // The new rooms this member may create (set by Join).
     TokenBucket room_creation{0, 0, {}};
+    Permissions permissions;  // set by Join
   };
   struct Room {
     std::unique_ptr<RoomLog> log;

@@ -162,6 +162,13 @@ void Hub::SwitchRoomLocked(Member& member, const std::string& room,
     NoticeLocked(member, NOTICE, "you are already in #" + normalized);
     return;
   }
+  if (!member.permissions.AllowsRoom(normalized)) {
+    NoticeLocked(member, ERROR,
+                 "your token does not let you into #" + normalized + " (it allows " +
+                     member.permissions.RoomList() + ")",
+                 client_msg_id);
+    return;
+  }
   // Before leaving the old room: a refused member stays where it was.
   if (const RoomRefusal refusal = MakeRoomForLocked(member, normalized);
       refusal != RoomRefusal::kNone) {
@@ -173,6 +180,12 @@ void Hub::SwitchRoomLocked(Member& member, const std::string& room,
 }
 
 void Hub::RenameLocked(Member& member, const std::string& name, std::string_view client_msg_id) {
+  if (member.permissions.fixed_name) {
+    NoticeLocked(member, ERROR,
+                 "your name comes from your token on this server; /nick is not available",
+                 client_msg_id);
+    return;
+  }
   if (auto problem = CheckName(name)) {
     NoticeLocked(member, ERROR, "cannot rename to '" + QuoteSent(name) + "': " + *problem,
                  client_msg_id);

@@ -1,20 +1,29 @@
 // chat-server: parses options, sets up logging, runs the server until SIGINT or SIGTERM.
+// `chat-server token ...` mints a signed token instead (server/token_minter.h).
 #include <absl/synchronization/mutex.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <string_view>
 
 #include "common/logging.h"
 #include "common/options.h"
 #include "server/chat_server.h"
+#include "server/grpc_log.h"
 #include "server/memory_trimmer.h"
+#include "server/token_minter.h"
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "token") {
+    return chat::RunTokenCommand(argc - 1, argv + 1);
+  }
   const chat::ServerOptions server_options = chat::ParseServerOptions(argc, argv);
   std::string error;
   if (!chat::ConfigureLogging(server_options.log_level, &error)) {
     chat::ExitWithUsageError("chat-server", error);  // ParseServerOptions checked it: never
   }
+
+  chat::RouteGrpcLogsToSpdlog();
 
   // Debian's abseil keeps mutex deadlock detection on, and gRPC locks absl
   // mutexes on every operation: the bookkeeping is pure overhead in

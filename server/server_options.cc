@@ -5,6 +5,7 @@
 #include <cxxopts.hpp>
 #include <limits>
 
+#include "common/address.h"
 #include "common/logging.h"
 #include "common/options.h"
 
@@ -20,13 +21,14 @@ using Problem = std::optional<std::string>;
 // table; a config file will too.
 struct OptionSpec {
   const char* name;
-  const char* value_name;
+  const char* value_name;  // "" for a switch: --name alone means true, --name=false turns it off
   const char* help;
   std::string (*show)(const ServerOptions&);
   Problem (*set)(ServerOptions&, const std::string& text);
 };
 
 std::string Show(std::size_t value) { return std::to_string(value); }
+std::string Show(bool value) { return value ? "true" : "false"; }
 std::string Show(long value) { return std::to_string(value); }
 std::string Show(double value) {
   char text[32];
@@ -65,6 +67,24 @@ Problem ParseDuration(const std::string& text, long min, long max, Duration* out
   Problem problem = ParseWhole<long>(text, min, max, &count);
   if (!problem) *out = Duration(count);
   return problem;
+}
+
+Problem ParseSwitch(const std::string& text, bool* out) {
+  if (text == "true" || text == "1") {
+    *out = true;
+  } else if (text == "false" || text == "0") {
+    *out = false;
+  } else {
+    return "must be true or false, not '" + text + "'";
+  }
+  return std::nullopt;
+}
+
+// A file option: any path, "" for none. Whether it can be read is found when
+// the server starts, which says so naming the option.
+Problem SetPath(const std::string& text, std::string* out) {
+  *out = text;
+  return std::nullopt;
 }
 
 constexpr std::size_t kNoLimit = std::numeric_limits<std::size_t>::max();
@@ -150,6 +170,34 @@ const OptionSpec kOptions[] = {
    [](ServerOptions& o, const std::string& t) {
      return ParseWhole<std::size_t>(t, 1, 100000, &o.max_streams_per_connection);
    }},
+  {"tls-cert", "FILE", "the server's TLS certificate chain (PEM); with --tls-key, clients "
+   "connect with TLS",
+   [](const ServerOptions& o) { return o.tls_cert; },
+   [](ServerOptions& o, const std::string& t) { return SetPath(t, &o.tls_cert); }},
+  {"tls-key", "FILE", "the private key of --tls-cert (PEM)",
+   [](const ServerOptions& o) { return o.tls_key; },
+   [](ServerOptions& o, const std::string& t) { return SetPath(t, &o.tls_key); }},
+  {"tls-client-ca", "FILE", "with TLS: clients must present a certificate signed by this CA "
+   "(PEM; mutual TLS)",
+   [](const ServerOptions& o) { return o.tls_client_ca; },
+   [](ServerOptions& o, const std::string& t) { return SetPath(t, &o.tls_client_ca); }},
+  {"tls-refresh-seconds", "N", "how often the TLS files are read again, so that renewed "
+   "certificates apply without a restart",
+   [](const ServerOptions& o) { return Show(static_cast<long>(o.tls_refresh.count())); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseDuration(t, 1, 86400, &o.tls_refresh);
+   }},
+  {"allow-insecure", "", "allow plain text (no TLS) on an address other than loopback",
+   [](const ServerOptions& o) { return Show(o.allow_insecure); },
+   [](ServerOptions& o, const std::string& t) { return ParseSwitch(t, &o.allow_insecure); }},
+  {"auth-jwt-key", "FILE", "require signed tokens (authorization: Bearer JWT) checked with this "
+   "key: an HMAC secret (HS256) or an RSA/EC public key in PEM (RS256, ES256); a stream's name "
+   "is its token's subject",
+   [](const ServerOptions& o) { return o.auth_jwt_key; },
+   [](ServerOptions& o, const std::string& t) { return SetPath(t, &o.auth_jwt_key); }},
+  {"reflection", "", "serve gRPC reflection (--reflection=false turns it off)",
+   [](const ServerOptions& o) { return Show(o.reflection); },
+   [](ServerOptions& o, const std::string& t) { return ParseSwitch(t, &o.reflection); }},
   {"log-level", "LEVEL", "trace, debug, info, warn, error, critical or off",
    [](const ServerOptions& o) { return o.log_level; },
    [](ServerOptions& o, const std::string& t) -> Problem {
@@ -168,6 +216,17 @@ Problem CheckCombinations(const ServerOptions& o) {
   if (o.queue_bytes < min_queue_bytes) {
     return "--queue-bytes must be at least 16 x --max-message-bytes + 4096 (" +
            std::to_string(min_queue_bytes) + "), not " + std::to_string(o.queue_bytes);
+  }
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return std::string("--tls-cert and --tls-key go together: give both or neither");
+  }
+  if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
+    return std::string("--tls-client-ca needs TLS: give --tls-cert and --tls-key too");
+  }
+  if (o.tls_cert.empty() && !o.allow_insecure && !IsLoopbackAddress(o.listen)) {
+    return "listening on " + o.listen +
+           " without TLS would send chat (and tokens) in clear text: give --tls-cert and "
+           "--tls-key, or --allow-insecure";
   }
   return std::nullopt;
 }
@@ -190,9 +249,9 @@ ServerOptions ParseServerOptions(int argc, char** argv) {
   const ServerOptions defaults;
   cxxopts::Options command_line("chat-server", "grpc-chat server: rooms, history, fan-out");
   for (const OptionSpec& spec : kOptions) {
-    command_line.add_options()(spec.name, spec.help,
-                               cxxopts::value<std::string>()->default_value(spec.show(defaults)),
-                               spec.value_name);
+    auto value = cxxopts::value<std::string>()->default_value(spec.show(defaults));
+    if (*spec.value_name == '\0') value->implicit_value("true");
+    command_line.add_options()(spec.name, spec.help, value, spec.value_name);
   }
   command_line.add_options()("h,help", "show this help");
   const auto parsed = ParseOptionsOrExit(command_line, argc, argv);
@@ -211,7 +270,9 @@ std::string DescribeServerOptions(const ServerOptions& options) {
   std::string text;
   for (const OptionSpec& spec : kOptions) {
     if (std::string_view(spec.name) == "listen") continue;  // said before, with the real port
-    text += (text.empty() ? "--" : " --") + std::string(spec.name) + " " + spec.show(options);
+    const std::string value = spec.show(options);
+    if (value.empty()) continue;  // a file not given
+    text += (text.empty() ? "--" : " --") + std::string(spec.name) + " " + value;
   }
   return text;
 }

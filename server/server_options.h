@@ -32,6 +32,23 @@ struct ServerOptions {
   // to end). 100: far more than any real client opens (each chat client
   // opens one), and it bounds what one connection can make the server hold.
   std::size_t max_streams_per_connection = 100;
+  // TLS: the server's certificate chain and private key (PEM files); both or
+  // neither. With a client CA as well, clients must present a certificate
+  // it signed (mTLS). The files are re-read every tls_refresh (gRPC 1.51's
+  // file-watcher provider), so renewed certificates apply without a restart
+  // and without dropping streams.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  std::chrono::seconds tls_refresh{60};
+  // Plain text on an address other than loopback has to be asked for.
+  bool allow_insecure = false;
+  // Signed tokens: with a key file (an HMAC secret, or an RSA or EC public
+  // key), every Chat stream needs `authorization: Bearer <JWT>` and its name
+  // is the token's subject (docs/security.md).
+  std::string auth_jwt_key;
+  // gRPC server reflection (what grpcurl uses to find the service).
+  bool reflection = true;
   std::string log_level = "info";  // trace, debug, info, warn, error, critical or off
   // The time flood control, the linger, presence and room reclaiming run on;
   // tests pass a manual clock. Outlives the server.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/address.h"
 #include "test/support/test_server.h"
 
 namespace chat {
@@ -54,6 +55,18 @@ TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
                                  "0",
                                  "--max-streams-per-connection",
                                  "9",
+                                 "--tls-cert",
+                                 "c.pem",
+                                 "--tls-key",
+                                 "k.pem",
+                                 "--tls-client-ca",
+                                 "ca.pem",
+                                 "--tls-refresh-seconds",
+                                 "5",
+                                 "--allow-insecure",
+                                 "--auth-jwt-key",
+                                 "jwt.key",
+                                 "--reflection=false",
                                  "--log-level",
                                  "warn"});
   EXPECT_EQ(o.listen, "0.0.0.0:7");
@@ -69,12 +82,21 @@ TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
   EXPECT_EQ(o.max_rooms, 3u);
   EXPECT_EQ(o.new_rooms_per_minute, 0u);
   EXPECT_EQ(o.max_streams_per_connection, 9u);
+  EXPECT_EQ(o.tls_cert, "c.pem");
+  EXPECT_EQ(o.tls_key, "k.pem");
+  EXPECT_EQ(o.tls_client_ca, "ca.pem");
+  EXPECT_EQ(o.tls_refresh.count(), 5);
+  EXPECT_TRUE(o.allow_insecure);
+  EXPECT_EQ(o.auth_jwt_key, "jwt.key");
+  EXPECT_FALSE(o.reflection);
   EXPECT_EQ(o.log_level, "warn");
   EXPECT_EQ(DescribeServerOptions(o),
             "--history 7 --max-message-bytes 100 --queue-limit 64 --queue-bytes 100000 "
             "--rate-limit 2.5 --batch-linger-us 0 --presence-coalesce-above 0 "
             "--presence-interval-ms 250 --room-idle-seconds 0 --max-rooms 3 "
-            "--new-rooms-per-minute 0 --max-streams-per-connection 9 --log-level warn");
+            "--new-rooms-per-minute 0 --max-streams-per-connection 9 --tls-cert c.pem "
+            "--tls-key k.pem --tls-client-ca ca.pem --tls-refresh-seconds 5 --allow-insecure true "
+            "--auth-jwt-key jwt.key --reflection false --log-level warn");
 }
 
 TEST(ServerOptionsDeathTest, ABadValueExitsTwoWithOneLineNamingTheOption) {
@@ -88,6 +110,32 @@ TEST(ServerOptionsDeathTest, ABadValueExitsTwoWithOneLineNamingTheOption) {
   EXPECT_EXIT(Parse({"--queue-bytes", "5000"}), ::testing::ExitedWithCode(2),
               "--queue-bytes must be at least 16 x --max-message-bytes \\+ 4096 \\(36864\\)");
   EXPECT_EXIT(Parse({"--no-such-option"}), ::testing::ExitedWithCode(2), "no-such-option");
+  EXPECT_EXIT(Parse({"--reflection=maybe"}), ::testing::ExitedWithCode(2),
+              "--reflection must be true or false, not 'maybe'");
+}
+
+TEST(ServerOptionsDeathTest, PlainTextBeyondLoopbackMustBeAskedFor) {
+  EXPECT_EXIT(Parse({"--listen", "0.0.0.0:50051"}), ::testing::ExitedWithCode(2),
+              "listening on 0.0.0.0:50051 without TLS would send chat \\(and tokens\\) in clear "
+              "text: give --tls-cert and --tls-key, or --allow-insecure");
+  EXPECT_EQ(Parse({"--listen", "0.0.0.0:50051", "--allow-insecure"}).listen, "0.0.0.0:50051");
+  EXPECT_EQ(Parse({"--listen", "[::]:1", "--tls-cert", "c", "--tls-key", "k"}).listen, "[::]:1");
+  EXPECT_EXIT(Parse({"--tls-cert", "c.pem"}), ::testing::ExitedWithCode(2),
+              "--tls-cert and --tls-key go together");
+  EXPECT_EXIT(Parse({"--tls-client-ca", "ca.pem"}), ::testing::ExitedWithCode(2),
+              "--tls-client-ca needs TLS");
+}
+
+TEST(AddressTest, LoopbackAddressesAreRecognised) {
+  for (const char* address :
+       {"127.0.0.1:50051", "127.1.2.3:0", "localhost:1", "[::1]:50051", "::1:80",
+        "ipv4:127.0.0.1:5", "dns:///localhost:5", "unix:/tmp/s", "localhost"}) {
+    EXPECT_TRUE(IsLoopbackAddress(address)) << address;
+  }
+  for (const char* address : {"0.0.0.0:50051", "[::]:50051", "10.0.0.1:1", "example.com:443",
+                              "128.0.0.1:1", "localhost.example.com:1", "[::2]:1"}) {
+    EXPECT_FALSE(IsLoopbackAddress(address)) << address;
+  }
 }
 
 TEST(ServerOptionsTest, OptionsBuiltInCodeObeyTheSameRules) {

@@ -1,58 +1,15 @@
 // Integration tests: a real chat server on 127.0.0.1, real gRPC clients.
-#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "chat_lenient.pb.h"
+#include "test/support/raw_call.h"
 #include "test/support/test_client.h"
 #include "test/support/test_server.h"
 
 namespace chat::testing {
 namespace {
-
-// Sends one raw frame on `method` and returns the first `replies` frames the
-// server sends back (fewer if the call ends first); bounded by a deadline.
-std::vector<std::string> RawBidiCall(const std::string& address, const std::string& method,
-                                     const std::map<std::string, std::string>& metadata,
-                                     const std::string& frame, std::size_t replies) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  grpc::GenericStub generic(channel);
-  grpc::ClientContext context;
-  for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
-  context.set_deadline(std::chrono::system_clock::now() + 10s);
-  grpc::CompletionQueue cq;
-  void* tag;
-  bool ok = false;
-  std::vector<std::string> out;
-  auto call = generic.PrepareCall(&context, method, &cq);
-  call->StartCall(nullptr);
-  if (cq.Next(&tag, &ok) && ok) {
-    grpc::Slice slice(frame);
-    grpc::ByteBuffer buffer(&slice, 1);
-    call->Write(buffer, nullptr);
-    if (cq.Next(&tag, &ok) && ok) {
-      call->WritesDone(nullptr);
-      if (cq.Next(&tag, &ok) && ok) {
-        while (out.size() < replies) {
-          grpc::ByteBuffer in;
-          call->Read(&in, nullptr);
-          if (!cq.Next(&tag, &ok) || !ok) break;
-          grpc::Slice bytes;
-          if (!in.DumpToSingleSlice(&bytes).ok()) break;
-          out.emplace_back(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
-        }
-      }
-    }
-  }
-  context.TryCancel();
-  grpc::Status status;
-  call->Finish(&status, nullptr);
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  return out;
-}
 
 class ServerTest : public ::testing::Test {
  protected:

@@ -11,7 +11,7 @@ packages=(
   tmux             # the end-to-end test that drives the interactive client
   clang-format
   python3-venv
-  libjwt-dev       # signed tokens (JWT, HS256/RS256/ES256) that own a name (docs/security.md)
+  libjwt-dev libjansson-dev  # signed tokens (JWT, HS256/RS256/ES256) that own a name (docs/security.md)
   openssl          # the TLS tests make throwaway certificates (test/support/make_test_certs.sh)
   clang libclang-rt-14-dev libfuzzer-14-dev  # -Wthread-safety, ASan+UBSan and the libFuzzer targets
   locales          # en_US.UTF-8 and ja_JP.UTF-8 for the tmux tests of typing in each locale

@@ -9,21 +9,24 @@ namespace {
 // (Channels to one address in one process share a connection otherwise, and
 // with it HTTP/2's connection-level flow control: one client that stops
 // reading would stall the others' streams.)
-std::shared_ptr<grpc::Channel> OwnConnection(const std::string& address, int receive_window_bytes) {
+std::shared_ptr<grpc::Channel> OwnConnection(const std::string& address, int receive_window_bytes,
+                                             const TestClient::Tls& tls) {
   grpc::ChannelArguments arguments;
+  if (!tls.server_name.empty()) arguments.SetSslTargetNameOverride(tls.server_name);
   arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   if (receive_window_bytes > 0) {
     arguments.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
     arguments.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, receive_window_bytes);
   }
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+  return grpc::CreateCustomChannel(
+      address, tls.credentials ? tls.credentials : grpc::InsecureChannelCredentials(), arguments);
 }
 
 }  // namespace
 
 TestClient::TestClient(const std::string& address, std::map<std::string, std::string> metadata,
-                       bool start_reading, int receive_window_bytes)
-    : channel_(OwnConnection(address, receive_window_bytes)),
+                       bool start_reading, int receive_window_bytes, const Tls& tls)
+    : channel_(OwnConnection(address, receive_window_bytes, tls)),
       stub_(ChatService::NewStub(channel_)) {
   for (const auto& [key, value] : metadata) context_.AddMetadata(key, value);
   // A safety net: no test stream outlives a minute even if a test forgets it.

@@ -29,8 +29,14 @@ class TestClient {
   // stops reading. receive_window_bytes > 0: the HTTP/2 window the client
   // grants the stream, fixed (no BDP growth), so a client that stops
   // reading stops the server's writes after about that much.
+  // `tls`: connect with these credentials (null: plain text), checking the
+  // server's certificate for `tls_server_name` if given.
+  struct Tls {
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
+    std::string server_name;
+  };
   TestClient(const std::string& address, std::map<std::string, std::string> metadata,
-             bool start_reading = true, int receive_window_bytes = 0);
+             bool start_reading = true, int receive_window_bytes = 0, const Tls& tls = {});
   ~TestClient();
 
   // Convenience: joins with chat-user metadata and waits for its own JOIN.

@@ -1,0 +1,108 @@
+#include "client/credentials.h"
+
+#include <grpcpp/security/credentials.h>
+#include <jansson.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace chat {
+namespace {
+
+constexpr std::size_t kMaxFileBytes = 1 << 20;
+
+std::optional<std::string> ReadFile(const std::string& path, const char* option,
+                                    std::string* error) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    *error = std::string("cannot read ") + option + " " + path + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  if (bytes.str().size() > kMaxFileBytes) {
+    *error = std::string(option) + " " + path + " is too big (over 1 MiB)";
+    return std::nullopt;
+  }
+  return bytes.str();
+}
+
+int Base64UrlValue(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+std::optional<std::string> DecodeBase64Url(std::string_view text) {
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    const int value = Base64UrlValue(c);
+    if (value < 0) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<unsigned>(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const SecurityOptions& options,
+                                                                 std::string* error) {
+  if (!options.tls) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;  // empty roots: gRPC's default (system) roots
+  if (!options.ca_file.empty()) {
+    auto roots = ReadFile(options.ca_file, "--tls-ca", error);
+    if (!roots) return nullptr;
+    ssl.pem_root_certs = std::move(*roots);
+  }
+  if (!options.cert_file.empty()) {
+    auto cert = ReadFile(options.cert_file, "--tls-cert", error);
+    if (!cert) return nullptr;
+    auto key = ReadFile(options.key_file, "--tls-key", error);
+    if (!key) return nullptr;
+    ssl.pem_cert_chain = std::move(*cert);
+    ssl.pem_private_key = std::move(*key);
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+std::optional<std::string> ReadTokenFile(const std::string& path, std::string* error) {
+  auto token = ReadFile(path, "--token-file", error);
+  if (!token) return std::nullopt;
+  const std::size_t start = token->find_first_not_of(" \t\r\n");
+  if (start == std::string::npos) {
+    *error = "--token-file " + path + " is empty";
+    return std::nullopt;
+  }
+  const std::size_t end = token->find_last_not_of(" \t\r\n");
+  return token->substr(start, end - start + 1);
+}
+
+std::optional<std::string> TokenSubject(std::string_view token) {
+  const std::size_t first = token.find('.');
+  const std::size_t second = first == std::string_view::npos ? first : token.find('.', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  const auto payload = DecodeBase64Url(token.substr(first + 1, second - first - 1));
+  if (!payload) return std::nullopt;
+  json_error_t parse_error;
+  json_t* claims = json_loadb(payload->data(), payload->size(), 0, &parse_error);
+  std::optional<std::string> subject;
+  if (const json_t* sub = json_object_get(claims, "sub"); json_is_string(sub)) {
+    subject.emplace(json_string_value(sub), json_string_length(sub));
+  }
+  json_decref(claims);
+  return subject;
+}
+
+}  // namespace chat

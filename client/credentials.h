@@ -1,0 +1,38 @@
+#pragma once
+
+#include <grpcpp/security/credentials.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace chat {
+
+// How the client proves who the server is, and who it is: the TLS options
+// and the signed token, with the same names in the C++, Go and Python
+// clients (docs/client.md, docs/security.md).
+struct SecurityOptions {
+  bool tls = false;         // --tls (implied by any other --tls-* option)
+  std::string ca_file;      // --tls-ca: trust this CA instead of the system roots
+  std::string server_name;  // --tls-server-name: the name to check in the server's certificate
+  std::string cert_file;    // --tls-cert, with --tls-key: a client certificate (mTLS)
+  std::string key_file;
+  std::string token;  // from --token-file or CHAT_TOKEN; "" = none
+};
+
+// The channel credentials for `options`, or null with `error` (one line
+// naming the option) when a file cannot be read.
+std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const SecurityOptions& options,
+                                                                 std::string* error);
+
+// The token in `path`, surrounding whitespace trimmed; nullopt with `error`
+// when it cannot be read or is empty.
+std::optional<std::string> ReadTokenFile(const std::string& path, std::string* error);
+
+// The `sub` claim of a JWT, read from its payload without checking the
+// signature (the server checks it): the name the client will chat under.
+// nullopt if the token has no readable one.
+std::optional<std::string> TokenSubject(std::string_view token);
+
+}  // namespace chat
