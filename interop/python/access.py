@@ -1,6 +1,6 @@
 """The rules for TLS and tokens that chat_client.py shares with the C++ and Go
-clients (docs/interop.md, interop/testdata/access.json): which --server hosts
-are loopback (a token goes without TLS only to those), which name a token
+clients (docs/interop.md, interop/testdata/access.json): which servers are on
+this machine (a token goes without TLS only to those), which name a token
 carries, and which connection errors look like a TLS problem. Pure
 functions; no gRPC needed."""
 
@@ -9,26 +9,34 @@ import ipaddress
 import json
 import re
 
-TLS_HINT = (
-    "(this looks like a TLS problem: check --tls-ca, --tls-server-name and that the server uses TLS)"
-)
-_TLS_WORDS = ("handshake", "certificate", "verification", "ssl", "tls:", "x509")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+# The words that make a connection error read like TLS: a failed handshake, a
+# certificate not trusted or for another name, a server that closed the
+# connection as soon as it was made (it wants TLS, or a client certificate).
+_TLS_SIGNS = (
+    "handshake", "certificate", "verification", "ssl", "tls:", "x509", "socket closed",
+    "server preface", "broken pipe", "connection reset",
+)
 
 
 def _has_prefix_fold(text, prefix):
     return text[: len(prefix)].lower() == prefix
 
 
+def _is_unix_socket(target):
+    return _has_prefix_fold(target, "unix:") or _has_prefix_fold(target, "unix-abstract:")
+
+
 def server_host(target):
     """The host part of a --server value: a unix: or unix-abstract: target
-    whole (a socket path is no host); else, a dns: or passthrough: scheme and
-    its //authority/ dropped, the host of "[HOST]:PORT", "[HOST]",
-    "HOST:PORT" or HOST (a value with more than one ':' and no brackets is a
-    bare IPv6 address)."""
-    if _has_prefix_fold(target, "unix:") or _has_prefix_fold(target, "unix-abstract:"):
+    whole (a socket path is no host); else, with a dns:, ipv4:, ipv6: or
+    passthrough: scheme and a //authority/ dropped, the host of
+    "[HOST]:PORT", "[HOST]", "HOST:PORT" or HOST (a value with more than one
+    ':' and no brackets is a bare IPv6 address)."""
+    if _is_unix_socket(target):
         return target
-    for scheme in ("dns:", "passthrough:"):
+    for scheme in ("dns:", "ipv4:", "ipv6:", "passthrough:"):
         if _has_prefix_fold(target, scheme):
             target = target[len(scheme) :]
             if target.startswith("//"):
@@ -42,11 +50,12 @@ def server_host(target):
     return target
 
 
-def is_loopback(host):
-    """localhost in any case, an IPv4 address in 127.0.0.0/8 in dotted form,
-    or ::1 in any IPv6 spelling without a zone. Nothing else, IPv4-mapped
-    IPv6 addresses included."""
-    if host.lower() == "localhost":
+def is_local(host):
+    """Whether the server a host (from server_host) names is on this machine:
+    a unix socket, localhost in any case, an IPv4 address in 127.0.0.0/8 in
+    dotted form, or ::1 in any IPv6 spelling without a zone. Nothing else:
+    not IPv4-mapped IPv6 addresses, not names that merely start with "127."."""
+    if _is_unix_socket(host) or host.lower() == "localhost":
         return True
     if "%" in host:
         return False
@@ -65,13 +74,13 @@ def _no_constants(name):
 
 def token_subject(token):
     """The "sub" claim of a JWT's payload, without checking its signature (the
-    server does): the token must have exactly three '.'-separated parts, the
-    second base64url (padding allowed) of UTF-8 JSON, an object whose "sub"
-    is a non-empty string. None otherwise."""
-    parts = token.split(".")
+    server does): the payload is what lies between the first and the second
+    '.', unpadded base64url of UTF-8 JSON, an object whose "sub" is a
+    non-empty string. None otherwise."""
+    parts = token.split(".", 2)
     if len(parts) != 3:
         return None
-    payload = parts[1].rstrip("=")
+    payload = parts[1]
     if not _BASE64URL.fullmatch(payload) or len(payload) % 4 == 1:
         return None
     try:
@@ -86,7 +95,16 @@ def token_subject(token):
 
 
 def looks_like_tls_problem(text):
-    """Whether the text of a connection error points at TLS (a failed
-    handshake, a certificate not trusted, a server without TLS)."""
+    """Whether the text of a connection error holds one of the TLS signs, in any case."""
     lower = text.lower()
-    return any(word in lower for word in _TLS_WORDS)
+    return any(sign in lower for sign in _TLS_SIGNS)
+
+
+def tls_hint(using_tls):
+    """What follows a connection error that looks_like_tls_problem, with TLS on or off."""
+    if using_tls:
+        return (
+            "(a TLS problem? check --tls-ca, --tls-server-name, and whether the server wants a "
+            "client certificate: --tls-cert/--tls-key)"
+        )
+    return "(does the server want TLS? try --tls or --tls-ca)"

@@ -50,7 +50,8 @@ DRAIN_TIMEOUT_S = 10.0
 BACKOFF_INITIAL_S = 0.25  # reconnection backoff, as chat-client's
 BACKOFF_MAX_S = 10.0
 KEEPALIVE_TIME_MS = 30_000  # the server accepts pings every 10 s or more
-TOKEN_SPACE = " \t\n\r\v\f"  # trimmed from a token, as in the other clients
+TOKEN_SPACE = " \t\r\n"  # trimmed from a token file's content, as by the other clients
+MAX_FILE_BYTES = 1 << 20  # a token, CA, certificate or key file bigger than this is refused
 # Where the system's root certificates are, in the order Go's crypto/x509 looks
 # (after $SSL_CERT_FILE).
 SYSTEM_ROOTS = (
@@ -86,6 +87,11 @@ def fail(reason, code=1):
     finish(code)
 
 
+def usage_error(message):
+    """An exit 2 with one line, as the other clients say it."""
+    fail("%s (see --help)" % message, 2)
+
+
 # gRPC's core logs each failed TLS handshake on stderr; the client says what
 # went wrong in one line of its own (GRPC_VERBOSITY=ERROR shows them again).
 os.environ.setdefault("GRPC_VERBOSITY", "NONE")
@@ -101,7 +107,7 @@ class ArgumentParser(argparse.ArgumentParser):
     """Errors in one line, as the other clients print them, then exit 2."""
 
     def error(self, message):
-        fail("%s (see --help)" % message, 2)
+        usage_error(message)
 
 
 def parse_args(argv):
@@ -190,46 +196,47 @@ def printable_ascii(value):
 def check_access(parser, args):
     """Applies the TLS and token rules to parsed options: reads the token, takes
     the name from it when none was given, refuses to send a token in clear
-    text to a host that is not loopback, and loads the TLS files (into
-    args.credentials). Every error is an exit 2 with one line."""
+    text to a server that is not on this machine, and loads the TLS files
+    (into args.credentials). Every error is an exit 2 with one line."""
     for option in ("tls_ca", "tls_server_name", "tls_cert", "tls_key", "token_file"):
         if getattr(args, option) == "":
             parser.error("--%s needs a value" % option.replace("_", "-"))
     if bool(args.tls_cert) != bool(args.tls_key):
-        parser.error("--tls-cert and --tls-key go together: a client certificate and its key")
+        usage_error("--tls-cert and --tls-key go together: give both or neither")
     args.tls = bool(args.tls or args.tls_ca or args.tls_server_name or args.tls_cert)
     read_token(args)
     name_from = "--name"
     if not args.name and args.token:
         sub = access.token_subject(args.token)
         if sub is None:
-            fail(
-                "the token in %s has no readable 'sub' claim to take the name from: give --name NAME"
-                % args.token_source,
-                2,
-            )
+            usage_error("the token names no user (no 'sub' claim)")
         args.name, name_from = sub, "the token's subject"
     if not args.name:
         parser.error("a name is needed: --name NAME, CHAT_NAME or a token (--token-file, CHAT_TOKEN)")
     # Metadata values must be printable ASCII; the server checks the rest of the rules.
     for what, value in ((name_from, args.name), ("--room", args.room)):
         if not printable_ascii(value):
-            fail("%s must be printable ASCII without spaces" % what, 2)
+            usage_error("%s must be printable ASCII without spaces" % what)
     if args.token and not args.tls:
         host = access.server_host(args.server)
-        if not access.is_loopback(host):
-            fail("refusing to send a token without TLS to %s: use --tls (or --tls-ca)" % host, 2)
+        if not access.is_local(host):
+            if ":" in host:
+                host = "[%s]" % host
+            usage_error("refusing to send a token without TLS to %s: use --tls (or --tls-ca)" % host)
     args.credentials = channel_credentials(args)
 
 
 def read_file(option, path):
-    """The bytes of a file an option names; an error is an exit 2 saying why."""
+    """The bytes of a file an option names; an error is an exit 2 saying why
+    (the reason as strerror says it, as in the other clients)."""
     try:
         with open(path, "rb") as f:
-            return f.read()
+            data = f.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        reason = error.strerror or str(error)
-        fail("cannot read %s %s: %s" % (option, path, reason[:1].lower() + reason[1:]), 2)
+        usage_error("cannot read %s %s: %s" % (option, path, error.strerror or error))
+    if len(data) > MAX_FILE_BYTES:
+        usage_error("%s %s is too big (over 1 MiB)" % (option, path))
+    return data
 
 
 def read_token(args):
@@ -239,12 +246,12 @@ def read_token(args):
         args.token = data.decode("latin-1").strip(TOKEN_SPACE)
         args.token_source = "--token-file " + args.token_file
         if not args.token:
-            fail("the token file %s is empty" % args.token_file, 2)
+            usage_error("--token-file %s is empty" % args.token_file)
     else:
-        args.token = os.environ.get("CHAT_TOKEN", "").strip(TOKEN_SPACE)
+        args.token = os.environ.get("CHAT_TOKEN", "")
         args.token_source = "CHAT_TOKEN"
     if args.token and not printable_ascii(args.token):
-        fail("the token in %s must be printable ASCII without spaces" % args.token_source, 2)
+        usage_error("the token in %s must be printable ASCII without spaces" % args.token_source)
 
 
 def system_roots():
@@ -276,7 +283,7 @@ def channel_credentials(args):
         try:
             check.load_verify_locations(cadata=roots.decode("ascii"))
         except (ssl.SSLError, UnicodeDecodeError, ValueError):
-            fail("--tls-ca %s holds no PEM certificate" % args.tls_ca, 2)
+            usage_error("--tls-ca %s holds no PEM certificate" % args.tls_ca)
     else:
         roots = system_roots()
     if args.tls_cert:
@@ -285,10 +292,9 @@ def channel_credentials(args):
         try:
             check.load_cert_chain(args.tls_cert, args.tls_key, password=lambda: b"")
         except (ssl.SSLError, OSError, ValueError):
-            fail(
+            usage_error(
                 "--tls-cert %s and --tls-key %s are not a PEM certificate and its private key"
-                % (args.tls_cert, args.tls_key),
-                2,
+                % (args.tls_cert, args.tls_key)
             )
     return grpc.ssl_channel_credentials(
         root_certificates=roots, private_key=key, certificate_chain=chain
@@ -534,7 +540,7 @@ class Session:
                 self.finish(
                     1,
                     "cannot reach the server at %s: %s%s"
-                    % (self.args.server, detail, tls_hint(detail)),
+                    % (self.args.server, detail, tls_hint(detail, self.args.tls)),
                 )
             else:
                 self.schedule_retry()
@@ -547,7 +553,7 @@ class Session:
             self.finish(
                 1,
                 "gave up reconnecting to %s: %s%s%s"
-                % (self.args.server, detail, suffix, tls_hint(detail)),
+                % (self.args.server, detail, suffix, tls_hint(detail, self.args.tls)),
             )
             return
         self.schedule_retry()
@@ -598,9 +604,10 @@ class Session:
             status(reason)
 
 
-def tls_hint(text):
-    """" " and access.TLS_HINT when a connection error's text looks like a TLS problem."""
-    return " " + access.TLS_HINT if access.looks_like_tls_problem(text) else ""
+def tls_hint(text, using_tls):
+    """A space and access.tls_hint() when a connection error's text looks like
+    a TLS problem; "" otherwise."""
+    return " " + access.tls_hint(using_tls) if access.looks_like_tls_problem(text) else ""
 
 
 def last_connection_error(channel):
@@ -644,7 +651,7 @@ def run(args):
         if access.looks_like_tls_problem(last):
             fail(
                 "cannot reach the server at %s within %g s: %s%s"
-                % (args.server, args.connect_timeout, last, tls_hint(last))
+                % (args.server, args.connect_timeout, last, tls_hint(last, args.tls))
             )
         fail("cannot reach the server at %s within %g s" % (args.server, args.connect_timeout))
     session = Session(args, channel, sys.stdout.buffer)

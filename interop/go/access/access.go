@@ -1,5 +1,5 @@
 // Package access holds the rules for TLS and tokens that the line clients
-// (C++, Go, Python) share: which --server hosts are loopback (a token goes
+// (C++, Go, Python) share: which servers are on this machine (a token goes
 // without TLS only to those), which name a token carries, and which
 // connection errors look like a TLS problem. Pure functions, checked against
 // the shared vectors interop/testdata/access.json (docs/interop.md).
@@ -14,15 +14,15 @@ import (
 )
 
 // ServerHost is the host part of a --server value: a unix: or
-// unix-abstract: target whole (a socket path is no host); else, a dns: or
-// passthrough: scheme and its //authority/ dropped, the host of
+// unix-abstract: target whole (a socket path is no host); else, with a dns:,
+// ipv4:, ipv6: or passthrough: scheme and a //authority/ dropped, the host of
 // "[HOST]:PORT", "[HOST]", "HOST:PORT" or HOST (a value with more than one
 // ':' and no brackets is a bare IPv6 address).
 func ServerHost(target string) string {
-	if hasPrefixFold(target, "unix:") || hasPrefixFold(target, "unix-abstract:") {
+	if isUnixSocket(target) {
 		return target
 	}
-	for _, scheme := range []string{"dns:", "passthrough:"} {
+	for _, scheme := range []string{"dns:", "ipv4:", "ipv6:", "passthrough:"} {
 		if hasPrefixFold(target, scheme) {
 			target = target[len(scheme):]
 			if rest, ok := strings.CutPrefix(target, "//"); ok {
@@ -48,11 +48,17 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// IsLoopback says whether host is loopback: localhost in any case, an IPv4
-// address in 127.0.0.0/8 in dotted form, or ::1 in any IPv6 spelling
-// without a zone. Nothing else, IPv4-mapped IPv6 addresses included.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
+func isUnixSocket(target string) bool {
+	return hasPrefixFold(target, "unix:") || hasPrefixFold(target, "unix-abstract:")
+}
+
+// IsLocal says whether the server a host (from ServerHost) names is on this
+// machine: a unix socket, localhost in any case, an IPv4 address in
+// 127.0.0.0/8 in dotted form, or ::1 in any IPv6 spelling without a zone.
+// Nothing else: not IPv4-mapped IPv6 addresses, not names that merely
+// start with "127.".
+func IsLocal(host string) bool {
+	if isUnixSocket(host) || strings.EqualFold(host, "localhost") {
 		return true
 	}
 	if strings.Contains(host, "%") {
@@ -69,15 +75,15 @@ func IsLoopback(host string) bool {
 }
 
 // TokenSubject is the "sub" claim of a JWT's payload, without checking its
-// signature (the server does): the token must have exactly three
-// '.'-separated parts, the second base64url (padding allowed) of UTF-8 JSON,
-// an object whose "sub" is a non-empty string. ok is false otherwise.
+// signature (the server does): the payload is what lies between the first
+// and the second '.', unpadded base64url of UTF-8 JSON, an object whose
+// "sub" is a non-empty string. ok is false otherwise.
 func TokenSubject(token string) (sub string, ok bool) {
-	parts := strings.Split(token, ".")
+	parts := strings.SplitN(token, ".", 3)
 	if len(parts) != 3 {
 		return "", false
 	}
-	payload := strings.TrimRight(parts[1], "=")
+	payload := parts[1]
 	for _, c := range payload { // the decoder would skip line ends
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return "", false
@@ -95,17 +101,31 @@ func TokenSubject(token string) (sub string, ok bool) {
 	return sub, ok && sub != ""
 }
 
-// LooksLikeTLSProblem says whether the text of a connection error points at
-// TLS (a failed handshake, a certificate not trusted, a server without TLS).
+// The words that make a connection error read like TLS: a failed handshake,
+// a certificate not trusted or for another name, a server that closed the
+// connection as soon as it was made (it wants TLS, or a client certificate).
+var tlsSigns = []string{
+	"handshake", "certificate", "verification", "ssl", "tls:", "x509", "socket closed", "server preface",
+	"broken pipe", "connection reset",
+}
+
+// LooksLikeTLSProblem says whether the text of a connection error holds one
+// of the TLS signs, in any case.
 func LooksLikeTLSProblem(text string) bool {
 	lower := strings.ToLower(text)
-	for _, word := range []string{"handshake", "certificate", "verification", "ssl", "tls:", "x509"} {
-		if strings.Contains(lower, word) {
+	for _, sign := range tlsSigns {
+		if strings.Contains(lower, sign) {
 			return true
 		}
 	}
 	return false
 }
 
-// TLSHint follows a connection error that LooksLikeTLSProblem.
-const TLSHint = "(this looks like a TLS problem: check --tls-ca, --tls-server-name and that the server uses TLS)"
+// TLSHint follows a connection error that LooksLikeTLSProblem, with TLS on or off.
+func TLSHint(usingTLS bool) string {
+	if usingTLS {
+		return "(a TLS problem? check --tls-ca, --tls-server-name, and whether the server wants a " +
+			"client certificate: --tls-cert/--tls-key)"
+	}
+	return "(does the server want TLS? try --tls or --tls-ca)"
+}

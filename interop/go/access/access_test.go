@@ -9,9 +9,9 @@ import (
 // The vectors every client shares (C++, Go, Python).
 type vectors struct {
 	Server []struct {
-		Server   string `json:"server"`
-		Host     string `json:"host"`
-		Loopback bool   `json:"loopback"`
+		Server string `json:"server"`
+		Host   string `json:"host"`
+		Local  bool   `json:"local"`
 	} `json:"server"`
 	Token []struct {
 		About string  `json:"about"`
@@ -23,6 +23,10 @@ type vectors struct {
 		Text  string `json:"text"`
 		TLS   bool   `json:"tls"`
 	} `json:"tls_problem"`
+	TLSHint struct {
+		WithTLS    string `json:"with_tls"`
+		WithoutTLS string `json:"without_tls"`
+	} `json:"tls_hint"`
 }
 
 func loadVectors(t *testing.T) vectors {
@@ -35,14 +39,14 @@ func loadVectors(t *testing.T) vectors {
 	return v
 }
 
-func TestServerHostAndLoopbackMatchSharedVectors(t *testing.T) {
+func TestServerHostAndLocalMatchSharedVectors(t *testing.T) {
 	for _, c := range loadVectors(t).Server {
 		host := ServerHost(c.Server)
 		if host != c.Host {
 			t.Errorf("ServerHost(%q) = %q, want %q", c.Server, host, c.Host)
 		}
-		if got := IsLoopback(host); got != c.Loopback {
-			t.Errorf("IsLoopback(%q) = %v, want %v", host, got, c.Loopback)
+		if got := IsLocal(host); got != c.Local {
+			t.Errorf("IsLocal(%q) = %v, want %v", host, got, c.Local)
 		}
 	}
 }
@@ -64,5 +68,15 @@ func TestLooksLikeTLSProblemMatchesSharedVectors(t *testing.T) {
 		if got := LooksLikeTLSProblem(c.Text); got != c.TLS {
 			t.Errorf("%s: LooksLikeTLSProblem = %v, want %v", c.About, got, c.TLS)
 		}
+	}
+}
+
+func TestTLSHintsMatchSharedVectors(t *testing.T) {
+	hints := loadVectors(t).TLSHint
+	if got := TLSHint(true); got != hints.WithTLS {
+		t.Errorf("TLSHint(true) = %q, want %q", got, hints.WithTLS)
+	}
+	if got := TLSHint(false); got != hints.WithoutTLS {
+		t.Errorf("TLSHint(false) = %q, want %q", got, hints.WithoutTLS)
 	}
 }

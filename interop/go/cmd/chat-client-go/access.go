@@ -23,8 +23,10 @@ import (
 // The options that take a file or a name: given, they may not be empty.
 var accessValueFlags = []string{"tls-ca", "tls-server-name", "tls-cert", "tls-key", "token-file"}
 
-// The characters a token file's content and CHAT_TOKEN are trimmed of, as in the other clients.
-const tokenSpace = " \t\n\r\v\f"
+const (
+	tokenSpace   = " \t\r\n" // trimmed from a token file's content, as by the other clients
+	maxFileBytes = 1 << 20   // a token, CA, certificate or key file bigger than this is refused
+)
 
 type accessOptions struct {
 	tls           bool
@@ -52,23 +54,28 @@ func addAccessFlags(flags *flag.FlagSet, o *accessOptions) {
 			"without --name, the name is the token's subject")
 }
 
+// usageError is an exit 2 with one line, as the other clients say it.
+func usageError(format string, args ...any) error {
+	return fail(2, format+" (see --help)", args...)
+}
+
 // checkAccess applies the TLS and token rules to parsed options: it reads the
 // token, takes the name from it when none was given, refuses to send a token
-// in clear text to a host that is not loopback, and loads the TLS files.
-// Every error is an exit 2 with one line.
+// in clear text to a server that is not on this machine, and loads the TLS
+// files. Every error is an exit 2 with one line.
 func checkAccess(flags *flag.FlagSet, opts *options) error {
 	o := &opts.access
 	var err error
 	flags.Visit(func(f *flag.Flag) {
 		if err == nil && slices.Contains(accessValueFlags, f.Name) && f.Value.String() == "" {
-			err = fail(2, "--%s needs a value (see --help)", f.Name)
+			err = usageError("--%s needs a value", f.Name)
 		}
 	})
 	if err != nil {
 		return err
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
-		return fail(2, "--tls-cert and --tls-key go together: a client certificate and its key (see --help)")
+		return usageError("--tls-cert and --tls-key go together: give both or neither")
 	}
 	o.tls = o.tls || o.tlsCA != "" || o.tlsServerName != "" || o.tlsCert != ""
 	if err := readToken(o); err != nil {
@@ -78,23 +85,25 @@ func checkAccess(flags *flag.FlagSet, opts *options) error {
 	if opts.name == "" && o.token != "" {
 		sub, ok := access.TokenSubject(o.token)
 		if !ok {
-			return fail(2, "the token in %s has no readable 'sub' claim to take the name from: give --name NAME",
-				o.tokenSource)
+			return usageError("the token names no user (no 'sub' claim)")
 		}
 		opts.name, nameFrom = sub, "the token's subject"
 	}
 	if opts.name == "" {
-		return fail(2, "a name is needed: --name NAME, CHAT_NAME or a token (--token-file, CHAT_TOKEN) (see --help)")
+		return usageError("a name is needed: --name NAME, CHAT_NAME or a token (--token-file, CHAT_TOKEN)")
 	}
 	// Metadata values must be printable ASCII; the server checks the rest of the rules.
 	for _, v := range []struct{ what, value string }{{nameFrom, opts.name}, {"--room", opts.room}} {
 		if !printableASCII(v.value) {
-			return fail(2, "%s must be printable ASCII without spaces", v.what)
+			return usageError("%s must be printable ASCII without spaces", v.what)
 		}
 	}
 	if o.token != "" && !o.tls {
-		if host := access.ServerHost(opts.server); !access.IsLoopback(host) {
-			return fail(2, "refusing to send a token without TLS to %s: use --tls (or --tls-ca)", host)
+		if host := access.ServerHost(opts.server); !access.IsLocal(host) {
+			if strings.Contains(host, ":") {
+				host = "[" + host + "]"
+			}
+			return usageError("refusing to send a token without TLS to %s: use --tls (or --tls-ca)", host)
 		}
 	}
 	o.credentials, err = transportCredentials(o)
@@ -119,19 +128,20 @@ func readToken(o *accessOptions) error {
 		o.token = strings.Trim(string(data), tokenSpace)
 		o.tokenSource = "--token-file " + o.tokenFile
 		if o.token == "" {
-			return fail(2, "the token file %s is empty", o.tokenFile)
+			return usageError("--token-file %s is empty", o.tokenFile)
 		}
 	} else {
-		o.token = strings.Trim(os.Getenv("CHAT_TOKEN"), tokenSpace)
+		o.token = os.Getenv("CHAT_TOKEN")
 		o.tokenSource = "CHAT_TOKEN"
 	}
 	if o.token != "" && !printableASCII(o.token) {
-		return fail(2, "the token in %s must be printable ASCII without spaces", o.tokenSource)
+		return usageError("the token in %s must be printable ASCII without spaces", o.tokenSource)
 	}
 	return nil
 }
 
-// readFile reads a file an option names; an error is an exit 2 saying why.
+// readFile reads a file an option names; an error is an exit 2 saying why
+// (the reason as strerror says it, as in the other clients).
 func readFile(option, path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -139,7 +149,14 @@ func readFile(option, path string) ([]byte, error) {
 		if errors.As(err, &pathErr) {
 			err = pathErr.Err
 		}
-		return nil, fail(2, "cannot read %s %s: %v", option, path, err)
+		reason := err.Error()
+		if reason != "" {
+			reason = strings.ToUpper(reason[:1]) + reason[1:]
+		}
+		return nil, usageError("cannot read %s %s: %s", option, path, reason)
+	}
+	if len(data) > maxFileBytes {
+		return nil, usageError("%s %s is too big (over 1 MiB)", option, path)
 	}
 	return data, nil
 }
@@ -156,7 +173,7 @@ func transportCredentials(o *accessOptions) (credentials.TransportCredentials, e
 		}
 		config.RootCAs = x509.NewCertPool()
 		if !config.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fail(2, "--tls-ca %s holds no PEM certificate", o.tlsCA)
+			return nil, usageError("--tls-ca %s holds no PEM certificate", o.tlsCA)
 		}
 	}
 	if o.tlsCert != "" {
@@ -170,7 +187,7 @@ func transportCredentials(o *accessOptions) (credentials.TransportCredentials, e
 		}
 		pair, err := tls.X509KeyPair(cert, key)
 		if err != nil {
-			return nil, fail(2, "--tls-cert %s and --tls-key %s are not a PEM certificate and its private key",
+			return nil, usageError("--tls-cert %s and --tls-key %s are not a PEM certificate and its private key",
 				o.tlsCert, o.tlsKey)
 		}
 		config.Certificates = []tls.Certificate{pair}
@@ -178,10 +195,11 @@ func transportCredentials(o *accessOptions) (credentials.TransportCredentials, e
 	return credentials.NewTLS(config), nil
 }
 
-// tlsHint is " " and access.TLSHint when a connection error's text looks like a TLS problem.
-func tlsHint(text string) string {
+// tlsHint is a space and access.TLSHint when a connection error's text looks
+// like a TLS problem; "" otherwise.
+func tlsHint(text string, usingTLS bool) string {
 	if access.LooksLikeTLSProblem(text) {
-		return " " + access.TLSHint
+		return " " + access.TLSHint(usingTLS)
 	}
 	return ""
 }

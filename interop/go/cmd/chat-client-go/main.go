@@ -188,7 +188,7 @@ func run(opts options) error {
 		// Say why when it looks like TLS: it will not go away by waiting.
 		if last := lastConnectionError(conn); access.LooksLikeTLSProblem(last) {
 			return fail(1, "cannot reach the server at %s within %s: %s%s", opts.server, opts.connectTimeout,
-				last, tlsHint(last))
+				last, tlsHint(last, opts.access.tls))
 		}
 		return fail(1, "cannot reach the server at %s within %s", opts.server, opts.connectTimeout)
 	}
@@ -568,7 +568,7 @@ func (s *session) onDone(err error) {
 	if !s.everReady {
 		if now.Sub(s.firstAttempt) >= s.opts.connectTimeout {
 			s.finish(fail(1, "cannot reach the server at %s: %s%s", s.opts.server, describe(err),
-				tlsHint(describe(err))))
+				tlsHint(describe(err), s.opts.access.tls)))
 		} else {
 			s.scheduleRetry()
 		}
@@ -583,7 +583,7 @@ func (s *session) onDone(err error) {
 			suffix = " (someone else has the name; come back with --name ANOTHER)"
 		}
 		s.finish(fail(1, "gave up reconnecting to %s: %s%s%s", s.opts.server, describe(err), suffix,
-			tlsHint(describe(err))))
+			tlsHint(describe(err), s.opts.access.tls)))
 		return
 	}
 	s.scheduleRetry()
