@@ -133,6 +133,7 @@ ClientOptions ParseClientOptions(int argc, char** argv) {
   std::string error;
   out.session.credentials = MakeChannelCredentials(security, &error);
   if (!out.session.credentials) ExitWithUsageError("chat-client", error);
+  out.session.tls = security.tls;
   out.session.tls_server_name = security.server_name;
   out.session.token = std::move(security.token);
   return out;

@@ -73,6 +73,19 @@ TokenBucket PacerFor(FloodLimit limit, TokenBucket::TimePoint now) {
   return TokenBucket(limit.rate * 0.9, std::max(1.0, limit.burst - 2), now);
 }
 
+// What to check when a connection fails the way a TLS mismatch does: the
+// server ends the handshake ("Socket closed") or the certificate is not
+// trusted; gRPC's status does not say which side is wrong.
+std::string TlsHint(const std::string& error, bool tls) {
+  for (const char* sign : {"Socket closed", "handshake", "Handshake", "SSL", "certificate"}) {
+    if (error.find(sign) == std::string::npos) continue;
+    return tls ? " (a TLS problem? check --tls-ca, --tls-server-name, and whether the server wants "
+                 "a client certificate: --tls-cert/--tls-key)"
+               : " (does the server want TLS? try --tls or --tls-ca)";
+  }
+  return "";
+}
+
 std::string Seconds(milliseconds ms) {
   char out[32];
   std::snprintf(out, sizeof out, "%.1fs", static_cast<double>(ms.count()) / 1000.0);
@@ -410,7 +423,8 @@ void Session::OnDone(const grpc::Status& status) {
   }
   if (!ever_ready_) {
     if (now - first_attempt_ >= options_.connect_timeout) {
-      Finish(1, "cannot reach the server at " + options_.server + ": " + detail);
+      Finish(1, "cannot reach the server at " + options_.server + ": " + detail +
+                    TlsHint(status.error_message(), options_.tls));
     } else {
       ScheduleRetry();
     }

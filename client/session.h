@@ -33,6 +33,7 @@ struct SessionOptions {
   bool fail_on_refused = false;  // exit 3 at the end when the server refused any line
   // TLS or plain text (null: plain text); see client/credentials.h.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  bool tls = false;             // `credentials` are TLS (for the hints when a connection fails)
   std::string tls_server_name;  // "" = the host in `server`
   std::string token;            // sent as "authorization: Bearer ..." on every stream; "" = none
 };

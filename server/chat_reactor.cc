@@ -38,6 +38,17 @@ ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options
       options_(options),
       peer_(context->peer()),
       backlog_(options.queue) {
+  if (options_.stream_limit != nullptr) {
+    slot_ = options_.stream_limit->Acquire(peer_);
+    if (!slot_) {
+      EndStream({grpc::StatusCode::RESOURCE_EXHAUSTED,
+                 "too many streams from your address (" +
+                     std::to_string(options_.stream_limit->per_address()) +
+                     " are open); close some and try again"},
+                "");
+      return;
+    }
+  }
   for (const auto& [header, field] : {std::pair{kResumeAfterHeader, &join_.resume_after},
                                       std::pair{kResumeEpochHeader, &join_.resume_epoch}}) {
     const auto value = Metadata(*context, header);
@@ -97,6 +108,7 @@ bool ChatReactor::Authenticate() {
 }
 
 bool ChatReactor::ListenHub() {
+  entered_hub_ = true;
   const grpc::Status status = hub_.Listen(this, join_);
   if (!status.ok()) {
     spdlog::info("refused a reader from {}: {}", peer_, status.error_message());
@@ -116,6 +128,7 @@ bool ChatReactor::JoinHub(std::string name, std::string room) {
     MutexLock lock(&mu_);
     name_for_logs_ = join_.name;
   }
+  entered_hub_ = true;
   const grpc::Status status = hub_.Join(this, join_);
   if (!status.ok()) {
     // A token's rooms claim stays out of the log.
@@ -174,7 +187,9 @@ void ChatReactor::HandleIncoming() {
 }
 
 void ChatReactor::EndStream(const grpc::Status& status, std::string_view reason) {
-  hub_.Leave(this, reason);  // before taking mu_: lock order is hub, then reactor
+  // Before taking mu_: lock order is hub, then reactor. A stream refused
+  // before the hub (its address's limit, its token) never takes the hub's mutex.
+  if (entered_hub_) hub_.Leave(this, reason);
   MutexLock lock(&mu_);
   CloseLocked(status);
 }
@@ -297,7 +312,7 @@ void ChatReactor::OnCancel() {
 }
 
 void ChatReactor::OnDone() {
-  hub_.Leave(this, "connection lost");
+  if (entered_hub_) hub_.Leave(this, "connection lost");
   std::string status;
   std::string name;
   {

@@ -11,6 +11,7 @@
 #include "common/write_queue.h"
 #include "server/backlog.h"
 #include "server/hub.h"
+#include "server/peer_stream_limit.h"
 #include "server/subscriber.h"
 #include "server/token_verifier.h"
 #include "server/write_linger.h"
@@ -34,7 +35,7 @@ namespace chat {
 // Threads: reactions run on gRPC's callback threads, possibly in parallel;
 // Deliver and Close run on whichever thread holds the hub mutex. Everything
 // they share is guarded by mu_ (lock order: hub mutex, then mu_). Read-side
-// state (incoming_, joined_, join_) is only touched by the constructor,
+// state (incoming_, joined_, entered_hub_, join_) is only touched by the constructor,
 // OnReadDone (one at a time: the next read starts after the previous one's
 // last use) and OnDone (which runs alone, last).
 class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
@@ -56,6 +57,9 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
     // Checks each stream's token before it reaches the hub; null: no
     // authentication (names go to whoever asks first). Outlives the reactor.
     const TokenVerifier* verifier = nullptr;
+    // Counts the streams open from each client address; null: no limit.
+    // Outlives the reactor.
+    PeerStreamLimit* stream_limit = nullptr;
   };
 
   ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options options);
@@ -105,12 +109,15 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   Hub& hub_;
   const Options options_;
   const std::string peer_;
+  PeerStreamLimit::Slot
+      slot_;               // this stream's place in its address's count (set by the constructor)
   bool batching_ = false;  // set in the constructor, then only read
 
   // Read side (see the class comment).
   grpc::ByteBuffer incoming_;
-  bool joined_ = false;  // a named member (a reader is in the hub, unnamed)
-  JoinRequest join_;     // from request metadata; name and room may come with the first message
+  bool joined_ = false;       // a named member (a reader is in the hub, unnamed)
+  bool entered_hub_ = false;  // Listen or Join was called: Leave is needed
+  JoinRequest join_;  // from request metadata; name and room may come with the first message
 
   Mutex mu_;
   WriteQueue<EnvelopePtr> queue_ ABSL_GUARDED_BY(mu_);  // unbounded: backlog_ has the limits

@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -55,6 +56,17 @@ std::chrono::milliseconds RoomSweepInterval(std::chrono::seconds idle) {
                                                std::chrono::seconds(1), std::chrono::minutes(1));
 }
 
+// Removes the reflection plugin from a builder (--reflection=false).
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const auto& plugin) {
+      return plugin->name() == grpc::reflection::ProtoServerReflectionPlugin().name();
+    });
+  }
+};
+
 }  // namespace
 
 ChatServer::ChatServer(const ServerOptions& options)
@@ -62,7 +74,8 @@ ChatServer::ChatServer(const ServerOptions& options)
       hub_(MakeHubOptions(options)),
       linger_(options.batch_linger.count() > 0
                   ? std::make_unique<WriteLinger>(options.batch_linger, options.clock)
-                  : nullptr) {}
+                  : nullptr),
+      stream_limit_(options.max_streams_per_ip) {}
 
 ChatServer::~ChatServer() {
   if (server_) Shutdown(std::chrono::milliseconds(0));
@@ -91,14 +104,16 @@ bool ChatServer::Start(std::string* error) {
     verifier_ = std::make_unique<TokenVerifier>(std::move(key));
   }
   service_ = std::make_unique<ChatServiceImpl>(
-      hub_, ChatReactor::Options{QueueLimits(options_), linger_.get(), verifier_.get()});
+      hub_,
+      ChatReactor::Options{QueueLimits(options_), linger_.get(), verifier_.get(), &stream_limit_});
 
   grpc::EnableDefaultHealthCheckService(true);
-  // A process-wide registration (every server built after it has
-  // reflection): chat-server builds one server.
-  if (options_.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Registered for every server of the process; WithoutReflection takes it
+  // out of one server's builder.
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
+  if (!options_.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   builder.AddListeningPort(options_.listen, credentials, &port_);
   builder.RegisterService(service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(MaxFrameBytes(options_.max_message_bytes)));

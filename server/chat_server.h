@@ -8,6 +8,7 @@
 
 #include "server/chat_service.h"
 #include "server/hub.h"
+#include "server/peer_stream_limit.h"
 #include "server/periodic_task.h"
 #include "server/server_options.h"
 #include "server/token_verifier.h"
@@ -26,6 +27,9 @@ class ChatServer {
   // address cannot be used.
   bool Start(std::string* error);
 
+  // Streams refused for their address having too many open.
+  std::uint64_t streams_refused_per_ip() const { return stream_limit_.refusals().count(); }
+
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
   Hub& hub() { return hub_; }
@@ -39,6 +43,7 @@ class ChatServer {
   Hub hub_;
   std::unique_ptr<WriteLinger> linger_;  // null when batch_linger is 0; stopped after the server
   std::unique_ptr<TokenVerifier> verifier_;   // null without --auth-jwt-key; outlives the server
+  PeerStreamLimit stream_limit_;              // outlives the server (reactors hold slots)
   std::unique_ptr<ChatServiceImpl> service_;  // made by Start, with the verifier
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

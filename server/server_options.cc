@@ -170,6 +170,12 @@ const OptionSpec kOptions[] = {
    [](ServerOptions& o, const std::string& t) {
      return ParseWhole<std::size_t>(t, 1, 100000, &o.max_streams_per_connection);
    }},
+  {"max-streams-per-ip", "N", "Chat streams one client address may have open at once, readers "
+   "included; further streams get RESOURCE_EXHAUSTED; 0 = no limit",
+   [](const ServerOptions& o) { return Show(o.max_streams_per_ip); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 0, kNoLimit, &o.max_streams_per_ip);
+   }},
   {"tls-cert", "FILE", "the server's TLS certificate chain (PEM); with --tls-key, clients "
    "connect with TLS",
    [](const ServerOptions& o) { return o.tls_cert; },

@@ -32,6 +32,10 @@ struct ServerOptions {
   // to end). 100: far more than any real client opens (each chat client
   // opens one), and it bounds what one connection can make the server hold.
   std::size_t max_streams_per_connection = 100;
+  // Chat streams open at once from one client address (readers included);
+  // 0 = no limit. 1000: a big office behind one NAT address, while one
+  // address cannot hold more than about 40 MB of members (docs/security.md).
+  std::size_t max_streams_per_ip = 1000;
   // TLS: the server's certificate chain and private key (PEM files); both or
   // neither. With a client CA as well, clients must present a certificate
   // it signed (mTLS). The files are re-read every tls_refresh (gRPC 1.51's

@@ -55,6 +55,8 @@ TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
                                  "0",
                                  "--max-streams-per-connection",
                                  "9",
+                                 "--max-streams-per-ip",
+                                 "11",
                                  "--tls-cert",
                                  "c.pem",
                                  "--tls-key",
@@ -82,6 +84,7 @@ TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
   EXPECT_EQ(o.max_rooms, 3u);
   EXPECT_EQ(o.new_rooms_per_minute, 0u);
   EXPECT_EQ(o.max_streams_per_connection, 9u);
+  EXPECT_EQ(o.max_streams_per_ip, 11u);
   EXPECT_EQ(o.tls_cert, "c.pem");
   EXPECT_EQ(o.tls_key, "k.pem");
   EXPECT_EQ(o.tls_client_ca, "ca.pem");
@@ -94,7 +97,8 @@ TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
             "--history 7 --max-message-bytes 100 --queue-limit 64 --queue-bytes 100000 "
             "--rate-limit 2.5 --batch-linger-us 0 --presence-coalesce-above 0 "
             "--presence-interval-ms 250 --room-idle-seconds 0 --max-rooms 3 "
-            "--new-rooms-per-minute 0 --max-streams-per-connection 9 --tls-cert c.pem "
+            "--new-rooms-per-minute 0 --max-streams-per-connection 9 --max-streams-per-ip 11 "
+            "--tls-cert c.pem "
             "--tls-key k.pem --tls-client-ca ca.pem --tls-refresh-seconds 5 --allow-insecure true "
             "--auth-jwt-key jwt.key --reflection false --log-level warn");
 }

@@ -94,6 +94,16 @@ grpc::StatusCode RefusedWith(const std::string& address,
   return status->error_code();
 }
 
+// Whether `name` can join within a bounded wait (slots are given back when a
+// stream's reactor goes, shortly after the client has gone).
+bool wait_until_joined(const std::string& address, const std::string& name) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (auto client = TestClient::Joined(address, name)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 TEST(TlsTest, AClientTrustingTheServersCaChats) {
   TestServer server(TlsOptions(false));
   ASSERT_TRUE(server.started());
@@ -245,6 +255,38 @@ TEST_F(TokenTest, HealthCheckingNeedsNoToken) {
   auto health = RawBidiCall(server_.address(), "/grpc.health.v1.Health/Check", {}, "", 1);
   ASSERT_EQ(health.size(), 1u);
   EXPECT_EQ(health[0], "\x08\x01");  // SERVING
+}
+
+TEST(StreamLimitPerAddressTest, TheAddressIsThePeerWithoutItsPort) {
+  EXPECT_EQ(PeerStreamLimit::Address("ipv4:10.1.2.3:5678"), "10.1.2.3");
+  EXPECT_EQ(PeerStreamLimit::Address("ipv6:[2001:db8::1]:443"), "2001:db8::1");
+  EXPECT_EQ(PeerStreamLimit::Address("unix:/tmp/socket"), "unix:/tmp/socket");
+}
+
+TEST(StreamLimitPerAddressTest, AnAddressOverItsLimitIsRefusedAndTheOthersGoOn) {
+  ServerOptions options;
+  options.max_streams_per_ip = 3;
+  TestServer server(options);
+  ASSERT_TRUE(server.started());
+  // Readers count: three streams that never send a name.
+  std::vector<std::unique_ptr<TestClient>> readers;
+  for (int i = 0; i < 2; ++i) {
+    readers.push_back(
+        std::make_unique<TestClient>(server.address(), std::map<std::string, std::string>{}));
+  }
+  auto alice = TestClient::Joined(server.address(), "alice");
+  ASSERT_TRUE(alice);
+  std::string message;
+  EXPECT_EQ(RefusedWith(server.address(), {{"chat-user", "bob"}}, {}, &message),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(message.find("too many streams from your address (3 are open)"), std::string::npos)
+      << message;
+  EXPECT_EQ(server.server().streams_refused_per_ip(), 1u);
+  // Those in are unaffected; one leaving makes room.
+  ASSERT_TRUE(alice->Send("still here"));
+  EXPECT_TRUE(readers[0]->WaitForText("still here"));
+  readers.pop_back();
+  EXPECT_TRUE(wait_until_joined(server.address(), "bob"));
 }
 
 }  // namespace

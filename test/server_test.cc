@@ -247,6 +247,19 @@ TEST_F(ServerTest, HealthCheckingAndReflectionAreServed) {
   EXPECT_NE(reflection[0].find("chat.ChatService"), std::string::npos);
 }
 
+TEST(ReflectionTest, ReflectionCanBeTurnedOffAndHealthStaysOn) {
+  ServerOptions options;
+  options.reflection = false;
+  TestServer server(options);
+  ASSERT_TRUE(server.started());
+  EXPECT_TRUE(RawBidiCall(server.address(),
+                          "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", {},
+                          std::string("\x3a\x00", 2), 1)
+                  .empty());
+  EXPECT_EQ(RawBidiCall(server.address(), "/grpc.health.v1.Health/Check", {}, "", 1),
+            std::vector<std::string>{"\x08\x01"});
+}
+
 // The manual clock a fixture's server runs on (flood control and linger):
 // time moves only when the test advances it. A base listed before
 // ServerTest, so the clock is made before the server and outlives it.

@@ -54,12 +54,26 @@ bench_free_port() {
 # --rate-limit 0 where the server has that option), waits until it accepts
 # connections (at most 10 s) and sets server_pid.
 # Usage: bench_start_server PORT [extra chat-server options]
+# The options that lift the per-address limits of the server binary $1 (each
+# 0 = no limit), for those it has: a load generator is thousands of clients
+# from one address. Usage: read -r -a args <<<"$(bench_loopback_limits BIN)"
+bench_loopback_limits() {
+  local help option out=()
+  help="$("$1" --help 2>/dev/null)"
+  for option in --max-streams-per-ip --max-connections-per-ip; do
+    if grep -q -- "$option" <<<"$help"; then out+=("$option" 0); fi
+  done
+  echo "${out[*]}"
+}
+
 bench_start_server() {
   local port="$1"
   shift
   local extra=()
   # Servers with flood control would refuse the publishers' lines: turn it off.
   if "$SERVER_BIN" --help 2>/dev/null | grep -q -- '--rate-limit'; then extra+=(--rate-limit 0); fi
+  read -r -a limits <<<"$(bench_loopback_limits "$SERVER_BIN")"
+  extra+=("${limits[@]}")
   taskset -c "$SERVER_CPU" "$SERVER_BIN" --listen "127.0.0.1:$port" --queue-limit "$QUEUE_LIMIT" \
     --log-level warn "${extra[@]}" "$@" >>"$SERVER_LOG" 2>&1 &
   server_pid=$!

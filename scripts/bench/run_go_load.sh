@@ -77,7 +77,7 @@ SERVER_LOG="$run_dir/servers.log"
 server_pid=""
 trap bench_stop_server EXIT
 
-# Starts chat-server (default options, --rate-limit 0) or refserver on
+# Starts chat-server (default options, --rate-limit 0, no per-address limits) or refserver on
 # 127.0.0.1:PORT pinned to SERVER_CPU, waits (at most 10 s) until it accepts
 # connections and sets server_pid. Usage: start_server chat-server|refserver PORT
 start_server() {
@@ -86,8 +86,10 @@ start_server() {
   if [ "$kind" = refserver ]; then
     taskset -c "$SERVER_CPU" "$refserver" --listen "127.0.0.1:$port" >>"$SERVER_LOG" 2>&1 &
   else
+    local limits
+    read -r -a limits <<<"$(bench_loopback_limits "$SERVER_BIN")"
     taskset -c "$SERVER_CPU" "$SERVER_BIN" --listen "127.0.0.1:$port" --rate-limit 0 \
-      --log-level warn >>"$SERVER_LOG" 2>&1 &
+      --log-level warn "${limits[@]}" >>"$SERVER_LOG" 2>&1 &
   fi
   server_pid=$!
   bench_wait_listening "$port" "$kind"

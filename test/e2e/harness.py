@@ -116,11 +116,14 @@ class HostileServer(ListeningProcess):
 class PipeClient:
     """chat-client with pipes on stdin and stdout (plain mode)."""
 
-    def __init__(self, address, name, room=None, extra=()):
-        args = [CLIENT, "--server", address, "--name", name, *extra]
+    def __init__(self, address, name, room=None, extra=(), env=None, send_name=True):
+        """send_name=False: no --name; the token's subject, `name`, names the client."""
+        args = [CLIENT, "--server", address, *extra]
+        if send_name:
+            args += ["--name", name]
         if room:
             args += ["--room", room]
-        env = dict(os.environ, NO_COLOR="1")
+        env = dict(os.environ, NO_COLOR="1", **(env or {}))
         self.name = name
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env)
