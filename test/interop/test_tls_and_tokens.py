@@ -237,3 +237,28 @@ def test_a_refused_token_ends_the_client_without_retrying(processes, server_bina
             assert not any(token.encode() in raw for raw in process.stdout + process.stderr), (
                 process.describe()
             )
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_token_goes_again_on_every_reconnection(processes, proxies, server_binary,
+                                                   client_commands, lang, jwt_secret):
+    # The server refuses a stream without a token: coming back after the cut
+    # proves the token went on the new stream too.
+    server, address = start_server(processes, server_binary, extra=["--auth-jwt-key", str(jwt_secret)])
+    proxy = proxies(address)
+    name = "again-" + lang
+    client = start_chat(processes, client_commands, lang, proxy.address, [],
+                        {"CHAT_TOKEN": mint_token(server_binary, jwt_secret, name)}, name)
+    joined = lambda p: any(l.kind == "join" and l.sender == name for l in map(Line.parse, p.stdout))
+    client.wait_until(joined, "its own JOIN")
+    proxy.cut()
+    client.wait_until(lambda p: any(b"connection lost" in l for l in p.stderr), "the loss on stderr")
+    proxy.restore()
+    client.wait_until(lambda p: any(b"reconnected to" in l for l in p.stderr), "the reconnection",
+                      timeout=20)
+    client.send("after the cut")
+    client.close_stdin()
+    assert client.wait_exit() == 0, client.describe()
+    texts = [l.text for l in map(Line.parse, client.stdout) if l.kind == "chat" and l.sender == name]
+    assert texts == [b"after the cut"], client.describe()
+    assert stop_server(server) == 0, server.describe()
