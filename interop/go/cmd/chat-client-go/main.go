@@ -11,9 +11,13 @@
 // room after the last sequence number shown, never printing a message twice,
 // re-sending lines whose echo never came. Its own notices go to stderr.
 //
-// Exit codes: 0 done; 1 server unreachable, name refused, reconnecting failed
-// or stream ended with an error (one line on stderr says which); 2 bad
-// command line.
+// With --tls (or --tls-ca, ...) it connects with TLS; with a token
+// (--token-file or CHAT_TOKEN) it sends "authorization: Bearer TOKEN" on every
+// stream and, without --name, takes its name from the token (access.go).
+//
+// Exit codes: 0 done; 1 server unreachable, name or token refused,
+// reconnecting failed or stream ended with an error (one line on stderr says
+// which); 2 bad command line (or TLS and token files).
 package main
 
 import (
@@ -33,11 +37,12 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
-	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"grpc-chat/interop/go/access"
 	"grpc-chat/interop/go/chatpb"
 	"grpc-chat/interop/go/plainformat"
 	"grpc-chat/interop/go/resume"
@@ -52,6 +57,7 @@ const (
 	resumeAfterHeader = "chat-resume-after"
 	resumeEpochHeader = "chat-resume-epoch"
 	batchHeader       = "chat-batch"
+	authHeader        = "authorization"
 	// Reconnection backoff, as chat-client's.
 	backoffInitial = 250 * time.Millisecond
 	backoffMax     = 10 * time.Second
@@ -64,6 +70,7 @@ type options struct {
 	connectTimeout time.Duration
 	retryFor       time.Duration
 	drainTimeout   time.Duration
+	access         accessOptions
 }
 
 // exitError ends the program with a one-line reason on stderr.
@@ -128,6 +135,7 @@ func parseOptions(args []string) (options, error) {
 		"after losing the connection, keep reconnecting this long (default 30)")
 	seconds(&opts.drainTimeout, 10*time.Second, "drain-timeout",
 		"after end of input, wait this long for the server to finish (default 10)")
+	addAccessFlags(flags, &opts.access)
 	usage := func(format string, args ...any) error {
 		return fail(2, format+" (see --help)", args...)
 	}
@@ -145,18 +153,7 @@ func parseOptions(args []string) (options, error) {
 	if flags.NArg() > 0 {
 		return opts, usage("unexpected argument '%s'", flags.Arg(0))
 	}
-	if opts.name == "" {
-		return opts, usage("a name is needed: --name NAME or CHAT_NAME")
-	}
-	// Metadata values must be printable ASCII; the server checks the rest of the rules.
-	for option, value := range map[string]string{"--name": opts.name, "--room": opts.room} {
-		for _, c := range value {
-			if c <= ' ' || c > '~' {
-				return opts, usage("%s must be printable ASCII without spaces", option)
-			}
-		}
-	}
-	return opts, nil
+	return opts, checkAccess(flags, &opts)
 }
 
 // parseSeconds reads "3" or "2.5" as seconds, as the other clients do, or a Go duration ("500ms").
@@ -176,7 +173,7 @@ func parseSeconds(value string) (time.Duration, error) {
 
 func run(opts options) error {
 	conn, err := grpc.NewClient(opts.server,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(opts.access.credentials),
 		// The server accepts pings every 10 s or more.
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 20 * time.Second}),
 		// Our own backoff decides when to retry; keep the channel's from adding minutes to it.
@@ -188,6 +185,11 @@ func run(opts options) error {
 	}
 	defer conn.Close()
 	if err := waitUntilReady(conn, opts.connectTimeout); err != nil {
+		// Say why when it looks like TLS: it will not go away by waiting.
+		if last := lastConnectionError(conn); access.LooksLikeTLSProblem(last) {
+			return fail(1, "cannot reach the server at %s within %s: %s%s", opts.server, opts.connectTimeout,
+				last, tlsHint(last, opts.access.tls))
+		}
 		return fail(1, "cannot reach the server at %s within %s", opts.server, opts.connectTimeout)
 	}
 	s := newSession(opts, conn, os.Stdout)
@@ -205,6 +207,19 @@ func waitUntilReady(conn *grpc.ClientConn, timeout time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// lastConnectionError is what the channel says about its last attempt to
+// connect ("" if nothing): a health check fails at once with it when the
+// channel is in TRANSIENT_FAILURE.
+func lastConnectionError(conn *grpc.ClientConn) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	if status.Code(err) != codes.Unavailable {
+		return ""
+	}
+	return describe(err)
 }
 
 // readLines delivers each line of `in` (without its line end), then closes the channel.
@@ -347,6 +362,9 @@ func (s *session) status(format string, args ...any) {
 
 func (s *session) connect() {
 	md := metadata.Pairs(userHeader, s.name, batchHeader, "1")
+	if token := s.opts.access.token; token != "" {
+		md.Append(authHeader, "Bearer "+token)
+	}
 	if s.room != "" {
 		md.Append(roomHeader, s.room)
 	}
@@ -549,7 +567,8 @@ func (s *session) onDone(err error) {
 	}
 	if !s.everReady {
 		if now.Sub(s.firstAttempt) >= s.opts.connectTimeout {
-			s.finish(fail(1, "cannot reach the server at %s: %s", s.opts.server, describe(err)))
+			s.finish(fail(1, "cannot reach the server at %s: %s%s", s.opts.server, describe(err),
+				tlsHint(describe(err), s.opts.access.tls)))
 		} else {
 			s.scheduleRetry()
 		}
@@ -563,7 +582,8 @@ func (s *session) onDone(err error) {
 		if nameTaken {
 			suffix = " (someone else has the name; come back with --name ANOTHER)"
 		}
-		s.finish(fail(1, "gave up reconnecting to %s: %s%s", s.opts.server, describe(err), suffix))
+		s.finish(fail(1, "gave up reconnecting to %s: %s%s%s", s.opts.server, describe(err), suffix,
+			tlsHint(describe(err), s.opts.access.tls)))
 		return
 	}
 	s.scheduleRetry()
