@@ -35,6 +35,11 @@ std::string OptionalString(const cxxopts::ParseResult& parsed, const char* name)
 // unreadable token file.
 SecurityOptions ParseSecurity(const cxxopts::ParseResult& parsed, const std::string& server) {
   SecurityOptions security;
+  for (const char* option : {"tls-ca", "tls-server-name", "tls-cert", "tls-key", "token-file"}) {
+    if (parsed.count(option) && parsed[option].as<std::string>().empty()) {
+      ExitWithUsageError("chat-client", std::string("--") + option + " needs a value");
+    }
+  }
   security.ca_file = OptionalString(parsed, "tls-ca");
   security.server_name = OptionalString(parsed, "tls-server-name");
   security.cert_file = OptionalString(parsed, "tls-cert");
@@ -52,8 +57,17 @@ SecurityOptions ParseSecurity(const cxxopts::ParseResult& parsed, const std::str
   } else {
     security.token = Env("CHAT_TOKEN");
   }
+  if (!IsPrintableToken(security.token)) {
+    ExitWithUsageError(
+        "chat-client",
+        "the token in " +
+            (parsed.count("token-file") ? "--token-file " + parsed["token-file"].as<std::string>()
+                                        : std::string("CHAT_TOKEN")) +
+            " must be printable ASCII without spaces");
+  }
   if (!security.token.empty() && !security.tls && !IsLoopbackAddress(server)) {
-    std::string host = server.substr(0, server.rfind(':'));
+    std::string host = AddressHost(server);
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
     ExitWithUsageError("chat-client", "refusing to send a token without TLS to " + host +
                                           ": use --tls (or --tls-ca)");
   }

@@ -3,10 +3,13 @@
 #include <grpcpp/security/credentials.h>
 #include <jansson.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "common/pem.h"
 
 namespace chat {
 namespace {
@@ -39,6 +42,7 @@ int Base64UrlValue(char c) {
 }
 
 std::optional<std::string> DecodeBase64Url(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;  // no whole byte in the last character
   std::string out;
   unsigned buffer = 0;
   int bits = 0;
@@ -64,6 +68,10 @@ std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const SecurityO
   if (!options.ca_file.empty()) {
     auto roots = ReadFile(options.ca_file, "--tls-ca", error);
     if (!roots) return nullptr;
+    if (!HoldsPemCertificate(*roots)) {
+      *error = "--tls-ca " + options.ca_file + " holds no PEM certificate";
+      return nullptr;
+    }
     ssl.pem_root_certs = std::move(*roots);
   }
   if (!options.cert_file.empty()) {
@@ -71,6 +79,11 @@ std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const SecurityO
     if (!cert) return nullptr;
     auto key = ReadFile(options.key_file, "--tls-key", error);
     if (!key) return nullptr;
+    if (!IsCertificateAndKey(*cert, *key)) {
+      *error = "--tls-cert " + options.cert_file + " and --tls-key " + options.key_file +
+               " are not a PEM certificate and its private key";
+      return nullptr;
+    }
     ssl.pem_cert_chain = std::move(*cert);
     ssl.pem_private_key = std::move(*key);
   }
@@ -98,11 +111,30 @@ std::optional<std::string> TokenSubject(std::string_view token) {
   json_error_t parse_error;
   json_t* claims = json_loadb(payload->data(), payload->size(), 0, &parse_error);
   std::optional<std::string> subject;
-  if (const json_t* sub = json_object_get(claims, "sub"); json_is_string(sub)) {
+  if (const json_t* sub = json_object_get(claims, "sub");
+      json_is_string(sub) && json_string_length(sub) > 0) {
     subject.emplace(json_string_value(sub), json_string_length(sub));
   }
   json_decref(claims);
   return subject;
+}
+
+bool IsPrintableToken(std::string_view token) {
+  return std::all_of(token.begin(), token.end(), [](char c) { return c > ' ' && c <= '~'; });
+}
+
+std::string TlsHint(std::string_view error, bool tls) {
+  std::string lower(error);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const char* sign : {"handshake", "certificate", "verification", "ssl", "tls:", "x509",
+                           "socket closed", "server preface", "broken pipe", "connection reset"}) {
+    if (lower.find(sign) == std::string::npos) continue;
+    return tls ? " (a TLS problem? check --tls-ca, --tls-server-name, and whether the server wants "
+                 "a client certificate: --tls-cert/--tls-key)"
+               : " (does the server want TLS? try --tls or --tls-ca)";
+  }
+  return "";
 }
 
 }  // namespace chat

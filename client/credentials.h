@@ -22,7 +22,8 @@ struct SecurityOptions {
 };
 
 // The channel credentials for `options`, or null with `error` (one line
-// naming the option) when a file cannot be read.
+// naming the option) when a file cannot be read or does not hold what it
+// should (PEM certificates; a certificate and its key).
 std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const SecurityOptions& options,
                                                                  std::string* error);
 
@@ -32,7 +33,17 @@ std::optional<std::string> ReadTokenFile(const std::string& path, std::string* e
 
 // The `sub` claim of a JWT, read from its payload without checking the
 // signature (the server checks it): the name the client will chat under.
-// nullopt if the token has no readable one.
+// nullopt if the token has no readable, non-empty one.
 std::optional<std::string> TokenSubject(std::string_view token);
+
+// Metadata can carry only printable ASCII: a token with anything else
+// (spaces included) is refused before it is sent.
+bool IsPrintableToken(std::string_view token);
+
+// " (a TLS problem? ...)" when a connection error's text looks like a TLS
+// failure, for the line that says the server cannot be reached; "" if not.
+// The words and hints are shared with the Go and Python clients
+// (interop/testdata/access.json).
+std::string TlsHint(std::string_view error, bool tls);
 
 }  // namespace chat

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "client/credentials.h"
 #include "client/resume_rules.h"
 #include "common/command.h"
 #include "common/protocol_keys.h"
@@ -71,19 +72,6 @@ bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
 // when it arrives, and lines sent evenly can arrive bunched.
 TokenBucket PacerFor(FloodLimit limit, TokenBucket::TimePoint now) {
   return TokenBucket(limit.rate * 0.9, std::max(1.0, limit.burst - 2), now);
-}
-
-// What to check when a connection fails the way a TLS mismatch does: the
-// server ends the handshake ("Socket closed") or the certificate is not
-// trusted; gRPC's status does not say which side is wrong.
-std::string TlsHint(const std::string& error, bool tls) {
-  for (const char* sign : {"Socket closed", "handshake", "Handshake", "SSL", "certificate"}) {
-    if (error.find(sign) == std::string::npos) continue;
-    return tls ? " (a TLS problem? check --tls-ca, --tls-server-name, and whether the server wants "
-                 "a client certificate: --tls-cert/--tls-key)"
-               : " (does the server want TLS? try --tls or --tls-ca)";
-  }
-  return "";
 }
 
 std::string Seconds(milliseconds ms) {
@@ -435,9 +423,9 @@ void Session::OnDone(const grpc::Status& status) {
     // Anything typed from now on waits in the outbox.
     output_.ShowStatus("connection lost (" + detail + "); reconnecting");
   } else if (now - lost_at_ >= options_.retry_for) {
-    Finish(1,
-           "gave up reconnecting to " + options_.server + ": " + detail +
-               (name_taken ? " (someone else has the name; come back with --name ANOTHER)" : ""));
+    Finish(1, "gave up reconnecting to " + options_.server + ": " + detail +
+                  (name_taken ? " (someone else has the name; come back with --name ANOTHER)"
+                              : TlsHint(status.error_message(), options_.tls)));
     return;
   }
   ScheduleRetry();

@@ -311,6 +311,11 @@ void ChatReactor::OnCancel() {
   CloseLocked({grpc::StatusCode::CANCELLED, "cancelled"});
 }
 
+void ChatReactor::Renamed(const std::string& name) {
+  MutexLock lock(&mu_);
+  name_for_logs_ = name;
+}
+
 void ChatReactor::OnDone() {
   if (entered_hub_) hub_.Leave(this, "connection lost");
   std::string status;

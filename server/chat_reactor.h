@@ -70,6 +70,7 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   void Close(const grpc::Status& status) override;
   void Flush() override;
   void Resume() override;
+  void Renamed(const std::string& name) override;
   void Ref() override { refs_.fetch_add(1, std::memory_order_relaxed); }
   void Unref() override;
 
@@ -128,7 +129,7 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   grpc::ByteBuffer frame_ ABSL_GUARDED_BY(mu_);  // the batch frame in flight
   std::optional<grpc::Status> closing_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  std::string name_for_logs_ ABSL_GUARDED_BY(mu_);  // the name joined with (for log lines)
+  std::string name_for_logs_ ABSL_GUARDED_BY(mu_);  // the current name (for log lines)
   // Deliver answered kFlushNeeded and the hub's Flush has not run yet.
   // Invariant: messages wait with no write in flight only while this is set.
   // The linger thread counts as a pending Flush too.

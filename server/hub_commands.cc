@@ -204,7 +204,9 @@ void Hub::RenameLocked(Member& member, const std::string& name, std::string_view
   renamed.set_user(member.name);  // the old name: who did it
   renamed.set_subject(name);      // the new name
   renamed.set_message(member.name + " is now known as " + name);
+  spdlog::info("{} is now known as {}", member.name, name);
   member.name = name;
+  member.subscriber->Renamed(name);
   BroadcastLocked(member.room, std::move(renamed));
 }
 

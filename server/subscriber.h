@@ -2,6 +2,8 @@
 
 #include <grpcpp/support/status.h>
 
+#include <string>
+
 #include "server/envelope.h"
 
 namespace chat {
@@ -45,6 +47,9 @@ class Subscriber {
   // Called without the hub's mutex, between a Ref() and an Unref(), at most
   // once per held line.
   virtual void Resume() = 0;
+  // The member was renamed (by /nick): for its log lines. With the hub's
+  // mutex held, like Deliver.
+  virtual void Renamed(const std::string& name) { (void)name; }
 
   // Ends the stream with `status` once what is queued has been sent (a write
   // in flight or a pending Flush will get there).

@@ -151,7 +151,7 @@ TEST(TlsFilesTest, UnusableFilesStopTheStartWithTheReason) {
   ChatServer mismatched(options);
   std::string error;
   EXPECT_FALSE(mismatched.Start(&error));
-  EXPECT_NE(error.find("is not the key of the certificate"), std::string::npos) << error;
+  EXPECT_NE(error.find("private key of the certificate"), std::string::npos) << error;
 
   options = TlsOptions(false);
   options.listen = "127.0.0.1:0";
