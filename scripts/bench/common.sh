@@ -60,10 +60,19 @@ bench_start_server() {
   local extra=()
   # Servers with flood control would refuse the publishers' lines: turn it off.
   if "$SERVER_BIN" --help 2>/dev/null | grep -q -- '--rate-limit'; then extra+=(--rate-limit 0); fi
+  extra+=($(bench_connection_limits))
   taskset -c "$SERVER_CPU" "$SERVER_BIN" --listen "127.0.0.1:$port" --queue-limit "$QUEUE_LIMIT" \
     --log-level warn "${extra[@]}" "$@" >>"$SERVER_LOG" 2>&1 &
   server_pid=$!
   bench_wait_listening "$port" chat-server
+}
+
+# The options that lift SERVER_BIN's connection limits, where it has them:
+# every load generator's connection comes from 127.0.0.1, up to 10,000 and more.
+bench_connection_limits() {
+  if "$SERVER_BIN" --help 2>/dev/null | grep -q -- '--max-connections-per-ip'; then
+    echo --max-connections-per-ip 0 --max-connections 100000
+  fi
 }
 
 # Waits (at most 10 s) until the server just started as $server_pid accepts

@@ -86,8 +86,9 @@ start_server() {
   if [ "$kind" = refserver ]; then
     taskset -c "$SERVER_CPU" "$refserver" --listen "127.0.0.1:$port" >>"$SERVER_LOG" 2>&1 &
   else
+    # shellcheck disable=SC2046
     taskset -c "$SERVER_CPU" "$SERVER_BIN" --listen "127.0.0.1:$port" --rate-limit 0 \
-      --log-level warn >>"$SERVER_LOG" 2>&1 &
+      $(bench_connection_limits) --log-level warn >>"$SERVER_LOG" 2>&1 &
   fi
   server_pid=$!
   bench_wait_listening "$port" "$kind"
