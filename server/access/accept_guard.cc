@@ -92,7 +92,6 @@ struct AcceptGuard::State {
   State(std::size_t max_total, std::size_t max_per_address) : limits(max_total, max_per_address) {}
 
   ConnectionLimits limits ABSL_GUARDED_BY(g_mu);
-  std::vector<int> ports ABSL_GUARDED_BY(g_mu);
   LogThrottle total_log ABSL_GUARDED_BY(g_mu){kLogInterval};
   LogThrottle address_log ABSL_GUARDED_BY(g_mu){kLogInterval};
   LogThrottle descriptor_log ABSL_GUARDED_BY(g_mu){kLogInterval};
@@ -349,7 +348,6 @@ void AcceptGuard::Watch(int port) {
   MutexLock lock(&g_mu);
   if (port <= 0 || WatcherLocked(port) != nullptr) return;
   TheBooks().watched.emplace_back(port, state_.get());
-  state_->ports.push_back(port);
   g_watched_ports.fetch_add(1);
   OpenReserveLocked();
 }
