@@ -62,9 +62,9 @@ Close NextClose() {
 // of any other descriptor costs one atomic load. Descriptors past it (only
 // with fs.nr_open raised past its default) are admitted uncounted.
 constexpr int kTrackedDescriptors = 1 << 20;
-std::atomic<std::uint64_t> g_tracked_bits[kTrackedDescriptors / 64];
+constinit std::atomic<std::uint64_t> g_tracked_bits[kTrackedDescriptors / 64];
 // How many ports are watched: 0 lets accept4 pass through at once.
-std::atomic<int> g_watched_ports{0};
+constinit std::atomic<int> g_watched_ports{0};
 
 bool TrackedBit(int fd) {
   return fd >= 0 && fd < kTrackedDescriptors &&
@@ -79,10 +79,11 @@ void SetTrackedBit(int fd, bool on) {
   }
 }
 
-// Guards everything below and every guard's books. A plain global: it is
-// constant-initialised, so close() may lock it at any time of the process's
-// life, and it is never destroyed in a way that matters (std::mutex).
-Mutex g_mu;
+// Guards the books below and every guard's limits and log throttles.
+// Constant-initialised (constinit, as the two above), so close() may use it
+// at any time of the process's life, before main and after exit included;
+// std::mutex's destructor does nothing.
+constinit Mutex g_mu;
 
 constexpr auto kLogInterval = std::chrono::seconds(10);
 
