@@ -145,10 +145,11 @@ ClientOptions ParseClientOptions(int argc, char** argv) {
   out.color = !parsed.count("no-color") && Env("NO_COLOR").empty();
   out.bell = !parsed.count("no-bell");
   std::string error;
-  out.session.credentials = MakeChannelCredentials(security, &error);
-  if (!out.session.credentials) ExitWithUsageError("chat-client", error);
-  out.session.tls = security.tls;
-  out.session.tls_server_name = security.server_name;
+  // Only data here: gRPC (and its threads) must not start before the client
+  // has blocked its signals.
+  auto tls = LoadTlsSettings(security, &error);
+  if (!tls) ExitWithUsageError("chat-client", error);
+  out.session.tls = std::move(*tls);
   out.session.token = std::move(security.token);
   return out;
 }

@@ -61,32 +61,42 @@ std::optional<std::string> DecodeBase64Url(std::string_view text) {
 
 }  // namespace
 
-std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const SecurityOptions& options,
-                                                                 std::string* error) {
-  if (!options.tls) return grpc::InsecureChannelCredentials();
-  grpc::SslCredentialsOptions ssl;  // empty roots: gRPC's default (system) roots
+std::optional<TlsSettings> LoadTlsSettings(const SecurityOptions& options, std::string* error) {
+  TlsSettings tls;
+  tls.enabled = options.tls;
+  tls.server_name = options.server_name;
+  if (!options.tls) return tls;
   if (!options.ca_file.empty()) {
     auto roots = ReadFile(options.ca_file, "--tls-ca", error);
-    if (!roots) return nullptr;
+    if (!roots) return std::nullopt;
     if (!HoldsPemCertificate(*roots)) {
       *error = "--tls-ca " + options.ca_file + " holds no PEM certificate";
-      return nullptr;
+      return std::nullopt;
     }
-    ssl.pem_root_certs = std::move(*roots);
+    tls.root_certs = std::move(*roots);
   }
   if (!options.cert_file.empty()) {
     auto cert = ReadFile(options.cert_file, "--tls-cert", error);
-    if (!cert) return nullptr;
+    if (!cert) return std::nullopt;
     auto key = ReadFile(options.key_file, "--tls-key", error);
-    if (!key) return nullptr;
+    if (!key) return std::nullopt;
     if (!IsCertificateAndKey(*cert, *key)) {
       *error = "--tls-cert " + options.cert_file + " and --tls-key " + options.key_file +
                " are not a PEM certificate and its private key";
-      return nullptr;
+      return std::nullopt;
     }
-    ssl.pem_cert_chain = std::move(*cert);
-    ssl.pem_private_key = std::move(*key);
+    tls.cert_chain = std::move(*cert);
+    tls.private_key = std::move(*key);
   }
+  return tls;
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const TlsSettings& tls) {
+  if (!tls.enabled) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;  // empty roots: gRPC's default (system) roots
+  ssl.pem_root_certs = tls.root_certs;
+  ssl.pem_cert_chain = tls.cert_chain;
+  ssl.pem_private_key = tls.private_key;
   return grpc::SslCredentials(ssl);
 }
 

@@ -21,11 +21,24 @@ struct SecurityOptions {
   std::string token;  // from --token-file or CHAT_TOKEN; "" = none
 };
 
-// The channel credentials for `options`, or null with `error` (one line
-// naming the option) when a file cannot be read or does not hold what it
-// should (PEM certificates; a certificate and its key).
-std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const SecurityOptions& options,
-                                                                 std::string* error);
+// What the channel's TLS needs, read from the files: plain data, so that
+// options can be parsed before gRPC starts (making gRPC credentials starts
+// gRPC's threads, which must not exist before the client blocks its signals).
+struct TlsSettings {
+  bool enabled = false;
+  std::string root_certs;  // PEM; "" = the system's
+  std::string cert_chain;  // PEM; "" = no client certificate
+  std::string private_key;
+  std::string server_name;  // "" = the host in --server
+};
+
+// The TLS settings for `options`, or nullopt with `error` (one line naming
+// the option) when a file cannot be read or does not hold what it should
+// (PEM certificates; a certificate and its key).
+std::optional<TlsSettings> LoadTlsSettings(const SecurityOptions& options, std::string* error);
+
+// The gRPC channel credentials for `tls` (plain text when not enabled).
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const TlsSettings& tls);
 
 // The token in `path`, surrounding whitespace trimmed; nullopt with `error`
 // when it cannot be read or is empty.

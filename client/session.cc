@@ -97,12 +97,8 @@ Session::Session(SessionOptions options, ChatOutput& output, std::shared_ptr<Inb
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options_.backoff_max.count()));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  if (!options_.tls_server_name.empty()) {
-    args.SetSslTargetNameOverride(options_.tls_server_name);
-  }
-  channel_ = grpc::CreateCustomChannel(
-      options_.server,
-      options_.credentials ? options_.credentials : grpc::InsecureChannelCredentials(), args);
+  if (!options_.tls.server_name.empty()) args.SetSslTargetNameOverride(options_.tls.server_name);
+  channel_ = grpc::CreateCustomChannel(options_.server, ChannelCredentials(options_.tls), args);
   stub_ = ChatService::NewStub(channel_);
   char prefix[24];
   std::snprintf(prefix, sizeof prefix, "%08llx-", static_cast<unsigned long long>(random_() >> 32));
@@ -412,7 +408,7 @@ void Session::OnDone(const grpc::Status& status) {
   if (!ever_ready_) {
     if (now - first_attempt_ >= options_.connect_timeout) {
       Finish(1, "cannot reach the server at " + options_.server + ": " + detail +
-                    TlsHint(status.error_message(), options_.tls));
+                    TlsHint(status.error_message(), options_.tls.enabled));
     } else {
       ScheduleRetry();
     }
@@ -425,7 +421,7 @@ void Session::OnDone(const grpc::Status& status) {
   } else if (now - lost_at_ >= options_.retry_for) {
     Finish(1, "gave up reconnecting to " + options_.server + ": " + detail +
                   (name_taken ? " (someone else has the name; come back with --name ANOTHER)"
-                              : TlsHint(status.error_message(), options_.tls)));
+                              : TlsHint(status.error_message(), options_.tls.enabled)));
     return;
   }
   ScheduleRetry();

@@ -14,6 +14,7 @@
 #include "chat.grpc.pb.h"
 #include "client/chat_output.h"
 #include "client/chat_stream.h"
+#include "client/credentials.h"
 #include "client/inbox.h"
 #include "client/resume_rules.h"
 #include "common/token_bucket.h"
@@ -31,11 +32,8 @@ struct SessionOptions {
   std::chrono::milliseconds backoff_max{10000};
   bool show_history = true;      // false: skip the replay on the first join and on /join
   bool fail_on_refused = false;  // exit 3 at the end when the server refused any line
-  // TLS or plain text (null: plain text); see client/credentials.h.
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  bool tls = false;             // `credentials` are TLS (for the hints when a connection fails)
-  std::string tls_server_name;  // "" = the host in `server`
-  std::string token;            // sent as "authorization: Bearer ..." on every stream; "" = none
+  TlsSettings tls;               // TLS or plain text (see client/credentials.h)
+  std::string token;             // sent as "authorization: Bearer ..." on every stream; "" = none
 };
 
 // Exit code when fail_on_refused is set and a line was refused.

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <random>
 
 #include "grpc/health/v1/health.pb.h"
@@ -116,6 +117,12 @@ bool ChatServer::Start(std::string* error) {
   // out of one server's builder.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
+  // Connection limits, applied where gRPC accepts (server/access/accept_guard.h);
+  // a fixed port is watched before it opens, port 0 as soon as it is known.
+  connection_guard_ = MakeAcceptGuard(options_.max_connections, options_.max_connections_per_ip);
+  connection_guard_->Watch(
+      std::atoi(options_.listen.substr(options_.listen.rfind(':') + 1).c_str()));
+
   grpc::ServerBuilder builder;
   if (!options_.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   builder.AddListeningPort(options_.listen, credentials, &port_);
@@ -130,13 +137,20 @@ bool ChatServer::Start(std::string* error) {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
+                             static_cast<int>(options_.max_metadata_bytes));
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(std::chrono::milliseconds(options_.handshake_timeout).count()));
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     *error = "cannot listen on " + options_.listen + " (address in use or invalid)";
     server_.reset();
+    connection_guard_.reset();
     return false;
   }
   server_->GetHealthCheckService()->SetServingStatus(ChatService::service_full_name(), true);
+  connection_guard_->Watch(port_);
   // With an idle time of 0 every room goes as its last member leaves.
   if (options_.room_idle.count() > 0) {
     room_sweeper_ = std::make_unique<PeriodicTask>(RoomSweepInterval(options_.room_idle),
@@ -157,6 +171,17 @@ void ChatServer::Shutdown(std::chrono::milliseconds grace) {
   // (their writes were due after the end): let go of them.
   if (linger_) linger_->Stop();
   server_.reset();
+  const ConnectionCounts connections = connection_guard_->counts();
+  spdlog::info(
+      "connections refused: {} at --max-connections, {} at --max-connections-per-ip, {} for "
+      "lack of descriptors",
+      connections.refused_over_total, connections.refused_over_address,
+      connections.refused_no_descriptors);
+  connection_guard_.reset();
+}
+
+ConnectionCounts ChatServer::connection_counts() const {
+  return connection_guard_ ? connection_guard_->counts() : ConnectionCounts{};
 }
 
 }  // namespace chat

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "server/access/accept_guard.h"
 #include "server/chat_service.h"
 #include "server/hub.h"
 #include "server/peer_stream_limit.h"
@@ -33,6 +34,9 @@ class ChatServer {
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
   Hub& hub() { return hub_; }
+  // Connections open and refused at the connection limits (zeros before Start
+  // and after Shutdown).
+  ConnectionCounts connection_counts() const;
 
   // Tells every client, finishes their streams with UNAVAILABLE once their
   // queues drain, and cancels whatever is still open after `grace`.
@@ -45,6 +49,7 @@ class ChatServer {
   std::unique_ptr<TokenVerifier> verifier_;   // null without --auth-jwt-key; outlives the server
   PeerStreamLimit stream_limit_;              // outlives the server (reactors hold slots)
   std::unique_ptr<ChatServiceImpl> service_;  // made by Start, with the verifier
+  std::unique_ptr<AcceptGuard> connection_guard_;  // outlives server_'s listener
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<PeriodicTask> room_sweeper_;  // reclaims idle rooms on a quiet server

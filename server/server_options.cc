@@ -88,6 +88,7 @@ Problem SetPath(const std::string& text, std::string* out) {
 }
 
 constexpr std::size_t kNoLimit = std::numeric_limits<std::size_t>::max();
+constexpr std::size_t kMaxDescriptors = 1 << 20;  // Linux's fs.nr_open by default
 
 // clang-format off
 const OptionSpec kOptions[] = {
@@ -175,6 +176,42 @@ const OptionSpec kOptions[] = {
    [](const ServerOptions& o) { return Show(o.max_streams_per_ip); },
    [](ServerOptions& o, const std::string& t) {
      return ParseWhole<std::size_t>(t, 0, kNoLimit, &o.max_streams_per_ip);
+   }},
+  {"max-connections", "N", "connections open at once; more are closed as they are accepted; "
+   "auto = half the descriptor limit (the server raises its soft limit to the hard one), at "
+   "most 10000",
+   [](const ServerOptions& o) { return o.max_connections == 0 ? "auto" : Show(o.max_connections); },
+   [](ServerOptions& o, const std::string& t) -> Problem {
+     if (t == "auto") {
+       o.max_connections = 0;
+       return std::nullopt;
+     }
+     std::size_t value = 0;
+     if (ParseWhole<std::size_t>(t, 1, kMaxDescriptors, &value)) {
+       return "must be auto or a whole number from 1 to " + Show(kMaxDescriptors) + ", not '" + t +
+              "'";
+     }
+     o.max_connections = value;
+     return std::nullopt;
+   }},
+  {"max-connections-per-ip", "N", "connections open at once from one address (IPv6: one /64); "
+   "more are closed as they are accepted; 0 = no limit (behind a proxy, where every client "
+   "has its address)",
+   [](const ServerOptions& o) { return Show(o.max_connections_per_ip); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 0, kMaxDescriptors, &o.max_connections_per_ip);
+   }},
+  {"max-metadata-bytes", "N", "bytes of metadata (HTTP/2 headers) a client may send with one "
+   "stream; more ends the stream with RESOURCE_EXHAUSTED",
+   [](const ServerOptions& o) { return Show(o.max_metadata_bytes); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 1024, 1 << 20, &o.max_metadata_bytes);
+   }},
+  {"handshake-timeout-seconds", "N", "seconds a new connection has to finish its handshake "
+   "(TLS, then HTTP/2's preface and SETTINGS) before it is closed",
+   [](const ServerOptions& o) { return Show(static_cast<long>(o.handshake_timeout.count())); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseDuration(t, 1, 3600, &o.handshake_timeout);
    }},
   {"tls-cert", "FILE", "the server's TLS certificate chain (PEM); with --tls-key, clients "
    "connect with TLS",

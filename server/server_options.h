@@ -79,6 +79,24 @@ struct ServerOptions {
   // New rooms one connection may create a minute (a burst of as many, then
   // one every 60/N s); entering a room that exists is free. 0 = no limit.
   std::size_t new_rooms_per_minute = 10;
+  // Connections (each holds a descriptor) open at once; one more is closed
+  // as it is accepted. 0 = automatic: half the descriptor limit (which the
+  // server first raises to its hard limit), at most 10000, so that a flood
+  // of connections never leaves the server without descriptors (gRPC 1.51's
+  // listener stops for good at the first accept that fails for lack of one).
+  std::size_t max_connections = 0;
+  // Of those, from one address (IPv6: one /64); 0 = no limit. 200: a big
+  // office behind one NAT address still fits, and one address holds at most
+  // 2% of the default total, so filling it takes 50 addresses.
+  std::size_t max_connections_per_ip = 200;
+  // Bytes of metadata (HTTP/2 headers) a client may send with one stream;
+  // more ends the stream with RESOURCE_EXHAUSTED. 8 KiB, gRPC's own default
+  // made explicit: a bearer token of 1-2 KB fits four times over.
+  std::size_t max_metadata_bytes = 8192;
+  // A connection that has not finished its handshake by then (TLS, then the
+  // client's HTTP/2 preface and SETTINGS) is closed, so connections that send
+  // nothing cannot pile up (gRPC's default waits 120 s).
+  std::chrono::seconds handshake_timeout{10};
 };
 
 // Every option of chat-server (its name, help, default, range) has one home:

@@ -57,6 +57,14 @@ TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
                                  "9",
                                  "--max-streams-per-ip",
                                  "11",
+                                 "--max-connections",
+                                 "500",
+                                 "--max-connections-per-ip",
+                                 "0",
+                                 "--max-metadata-bytes",
+                                 "4096",
+                                 "--handshake-timeout-seconds",
+                                 "3",
                                  "--tls-cert",
                                  "c.pem",
                                  "--tls-key",
@@ -92,15 +100,31 @@ TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
   EXPECT_TRUE(o.allow_insecure);
   EXPECT_EQ(o.auth_jwt_key, "jwt.key");
   EXPECT_FALSE(o.reflection);
+  EXPECT_EQ(o.max_connections, 500u);
+  EXPECT_EQ(o.max_connections_per_ip, 0u);
+  EXPECT_EQ(o.max_metadata_bytes, 4096u);
+  EXPECT_EQ(o.handshake_timeout.count(), 3);
   EXPECT_EQ(o.log_level, "warn");
-  EXPECT_EQ(DescribeServerOptions(o),
-            "--history 7 --max-message-bytes 100 --queue-limit 64 --queue-bytes 100000 "
-            "--rate-limit 2.5 --batch-linger-us 0 --presence-coalesce-above 0 "
-            "--presence-interval-ms 250 --room-idle-seconds 0 --max-rooms 3 "
-            "--new-rooms-per-minute 0 --max-streams-per-connection 9 --max-streams-per-ip 11 "
-            "--tls-cert c.pem "
-            "--tls-key k.pem --tls-client-ca ca.pem --tls-refresh-seconds 5 --allow-insecure true "
-            "--auth-jwt-key jwt.key --reflection false --log-level warn");
+  EXPECT_EQ(
+      DescribeServerOptions(o),
+      "--history 7 --max-message-bytes 100 --queue-limit 64 --queue-bytes 100000 "
+      "--rate-limit 2.5 --batch-linger-us 0 --presence-coalesce-above 0 "
+      "--presence-interval-ms 250 --room-idle-seconds 0 --max-rooms 3 "
+      "--new-rooms-per-minute 0 --max-streams-per-connection 9 --max-streams-per-ip 11 "
+      "--max-connections 500 --max-connections-per-ip 0 --max-metadata-bytes 4096 "
+      "--handshake-timeout-seconds 3 --tls-cert c.pem --tls-key k.pem --tls-client-ca ca.pem "
+      "--tls-refresh-seconds 5 --allow-insecure true --auth-jwt-key jwt.key --reflection false "
+      "--log-level warn");
+}
+
+// The total connection limit is worked out from the descriptor limit unless
+// given: "auto" on the command line, 0 in ServerOptions.
+TEST(ServerOptionsTest, MaxConnectionsIsAutoByDefault) {
+  EXPECT_EQ(Parse({}).max_connections, 0u);
+  EXPECT_EQ(Parse({"--max-connections", "auto"}).max_connections, 0u);
+  EXPECT_NE(DescribeServerOptions(ServerOptions{}).find("--max-connections auto "),
+            std::string::npos);
+  EXPECT_EQ(Parse({"--max-connections", "7"}).max_connections, 7u);
 }
 
 TEST(ServerOptionsDeathTest, ABadValueExitsTwoWithOneLineNamingTheOption) {
@@ -113,6 +137,10 @@ TEST(ServerOptionsDeathTest, ABadValueExitsTwoWithOneLineNamingTheOption) {
               "--log-level must be trace, debug, info, warn, error, critical or off, not 'loud'");
   EXPECT_EXIT(Parse({"--queue-bytes", "5000"}), ::testing::ExitedWithCode(2),
               "--queue-bytes must be at least 16 x --max-message-bytes \\+ 4096 \\(36864\\)");
+  EXPECT_EXIT(Parse({"--max-connections", "0"}), ::testing::ExitedWithCode(2),
+              "--max-connections must be auto or a whole number from 1 to 1048576, not '0'");
+  EXPECT_EXIT(Parse({"--handshake-timeout-seconds", "0"}), ::testing::ExitedWithCode(2),
+              "--handshake-timeout-seconds must be a whole number from 1 to 3600");
   EXPECT_EXIT(Parse({"--no-such-option"}), ::testing::ExitedWithCode(2), "no-such-option");
   EXPECT_EXIT(Parse({"--reflection=maybe"}), ::testing::ExitedWithCode(2),
               "--reflection must be true or false, not 'maybe'");

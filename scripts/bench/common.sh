@@ -63,6 +63,8 @@ bench_loopback_limits() {
   for option in --max-streams-per-ip --max-connections-per-ip; do
     if grep -q -- "$option" <<<"$help"; then out+=("$option" 0); fi
   done
+  # The total has no "no limit"; what the load generators can open at most.
+  if grep -q -- --max-connections-per-ip <<<"$help"; then out+=(--max-connections 100000); fi
   echo "${out[*]}"
 }
 
