@@ -14,6 +14,10 @@ packages=(
   libjwt-dev libjansson-dev  # signed tokens (JWT, HS256/RS256/ES256) that own a name (docs/security.md)
   openssl          # the TLS tests make throwaway certificates (test/support/make_test_certs.sh)
   clang libclang-rt-14-dev libfuzzer-14-dev  # -Wthread-safety, ASan+UBSan and the libFuzzer targets
+  libsystemd-dev   # sd_notify: readiness, STOPPING and the watchdog under systemd (docs/deploy.md)
+  systemd          # systemd-analyze verify, for the unit file's test
+  libtomlplusplus-dev  # --config FILE in TOML (header-only; docs/operations.md)
+  prometheus-cpp-dev   # --metrics-listen: Prometheus text on /metrics (docs/operations.md)
   locales          # en_US.UTF-8 and ja_JP.UTF-8 for the tmux tests of typing in each locale
 )
 
