@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "common/logging.h"
 #include "grpc/health/v1/health.pb.h"
 #include "server/memory_room_log.h"
 #include "server/tls_files.h"
@@ -178,6 +179,23 @@ void ChatServer::Shutdown(std::chrono::milliseconds grace) {
       connections.refused_over_total, connections.refused_over_address,
       connections.refused_no_descriptors);
   connection_guard_.reset();
+}
+
+void ChatServer::ApplyLiveOptions(const ServerOptions& next) {
+  SetLogLevel(next.log_level);
+  stream_limit_.set_per_address(next.max_streams_per_ip);
+  if (connection_guard_) {
+    connection_guard_->SetLimits(next.max_connections, next.max_connections_per_ip);
+  }
+  options_.log_level = next.log_level;
+  options_.max_streams_per_ip = next.max_streams_per_ip;
+  options_.max_connections = next.max_connections;
+  options_.max_connections_per_ip = next.max_connections_per_ip;
+}
+
+bool ChatServer::Alive() const {
+  (void)hub_.member_count();  // takes the hub's mutex, and so waits for it
+  return true;
 }
 
 ConnectionCounts ChatServer::connection_counts() const {

@@ -38,6 +38,15 @@ class ChatServer {
   // and after Shutdown).
   ConnectionCounts connection_counts() const;
 
+  // Applies what of `next` can change while the server runs (the options
+  // ChangedServerOptions calls live: the log level and the stream and
+  // connection limits, for streams and connections from now on).
+  void ApplyLiveOptions(const ServerOptions& next);
+
+  // The hub answers (its mutex can be taken): what the service manager's
+  // watchdog pings stand for.
+  bool Alive() const;
+
   // Tells every client, finishes their streams with UNAVAILABLE once their
   // queues drain, and cancels whatever is still open after `grace`.
   void Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(2));

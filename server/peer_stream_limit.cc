@@ -17,16 +17,17 @@ std::string PeerStreamLimit::Address(std::string_view peer) {
 
 PeerStreamLimit::Slot PeerStreamLimit::Acquire(std::string_view peer) {
   std::string address = Address(peer);
+  const std::size_t per_address = this->per_address();
   {
     MutexLock lock(&mu_);
     std::size_t& open = open_[address];
-    if (per_address_ == 0 || open < per_address_) {
+    if (per_address == 0 || open < per_address) {
       ++open;
       return Slot(this, std::move(address));
     }
   }
-  refusals_.Refused("refused a stream from " + address + ": it has " +
-                    std::to_string(per_address_) + " streams open (--max-streams-per-ip)");
+  refusals_.Refused("refused a stream from " + address + ": it has " + std::to_string(per_address) +
+                    " streams open (--max-streams-per-ip)");
   return Slot();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -54,7 +55,12 @@ class PeerStreamLimit {
   // refusal is counted and logged, throttled). Must outlive its slots.
   Slot Acquire(std::string_view peer);
 
-  std::size_t per_address() const { return per_address_; }
+  std::size_t per_address() const { return per_address_.load(std::memory_order_relaxed); }
+  // A new limit (SIGHUP), for streams that start from now on; streams
+  // already open over it stay.
+  void set_per_address(std::size_t per_address) {
+    per_address_.store(per_address, std::memory_order_relaxed);
+  }
   RefusalLog& refusals() const { return refusals_; }
 
   // The address part of a gRPC peer string: "ipv4:1.2.3.4:5678" -> "1.2.3.4",
@@ -64,7 +70,7 @@ class PeerStreamLimit {
  private:
   void Release(const std::string& address);
 
-  const std::size_t per_address_;
+  std::atomic<std::size_t> per_address_;
   Mutex mu_;
   std::unordered_map<std::string, std::size_t> open_ ABSL_GUARDED_BY(mu_);
   mutable RefusalLog refusals_;

@@ -1,5 +1,6 @@
 #include "server/server_options.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cxxopts.hpp>
@@ -8,6 +9,7 @@
 #include "common/address.h"
 #include "common/logging.h"
 #include "common/options.h"
+#include "server/ops/config_file.h"
 
 namespace chat {
 namespace {
@@ -248,6 +250,27 @@ const OptionSpec kOptions[] = {
      o.log_level = t;
      return std::nullopt;
    }},
+  {"log-file", "FILE", "write the log to this file instead of stderr, rotated by size "
+   "(--log-file-bytes, --log-file-count)",
+   [](const ServerOptions& o) { return o.log_file; },
+   [](ServerOptions& o, const std::string& t) { return SetPath(t, &o.log_file); }},
+  {"log-file-bytes", "N", "with --log-file: the size at which the file is rotated",
+   [](const ServerOptions& o) { return Show(o.log_file_bytes); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 4096, std::size_t{1} << 40, &o.log_file_bytes);
+   }},
+  {"log-file-count", "N", "with --log-file: rotated files kept (FILE.1 the newest)",
+   [](const ServerOptions& o) { return Show(o.log_file_count); },
+   [](ServerOptions& o, const std::string& t) {
+     return ParseWhole<std::size_t>(t, 1, 1000, &o.log_file_count);
+   }},
+  {"log-format", "FORMAT", "text, or json: one JSON object a line (time, level, message)",
+   [](const ServerOptions& o) { return o.log_format; },
+   [](ServerOptions& o, const std::string& t) -> Problem {
+     if (t != "text" && t != "json") return "must be text or json, not '" + t + "'";
+     o.log_format = t;
+     return std::nullopt;
+   }},
 };
 // clang-format on
 
@@ -266,12 +289,56 @@ Problem CheckCombinations(const ServerOptions& o) {
   if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
     return std::string("--tls-client-ca needs TLS: give --tls-cert and --tls-key too");
   }
+  if (o.log_file.empty() && (o.log_file_bytes != ServerOptions{}.log_file_bytes ||
+                             o.log_file_count != ServerOptions{}.log_file_count)) {
+    return std::string("--log-file-bytes and --log-file-count need --log-file");
+  }
   if (o.tls_cert.empty() && !o.allow_insecure && !IsLoopbackAddress(o.listen)) {
     return "listening on " + o.listen +
            " without TLS would send chat (and tokens) in clear text: give --tls-cert and "
            "--tls-key, or --allow-insecure";
   }
   return std::nullopt;
+}
+
+const OptionSpec* FindOption(std::string_view name) {
+  for (const OptionSpec& spec : kOptions) {
+    if (name == spec.name) return &spec;
+  }
+  return nullptr;
+}
+
+// What SIGHUP can change while the server runs (ChatServer::ApplyLiveOptions
+// applies them); any other change waits for a restart. The TLS files are
+// re-read on their own (--tls-refresh-seconds).
+constexpr std::string_view kLiveOptions[] = {"log-level", "max-streams-per-ip", "max-connections",
+                                             "max-connections-per-ip"};
+
+// `help` as comment lines of at most about 80 columns.
+std::string CommentLines(std::string_view help) {
+  std::string text;
+  std::string line = "#";
+  std::size_t start = 0;
+  while (start < help.size()) {
+    std::size_t end = help.find(' ', start);
+    if (end == std::string_view::npos) end = help.size();
+    const std::string_view word = help.substr(start, end - start);
+    if (line.size() > 1 && line.size() + 1 + word.size() > 80) {
+      text += line + "\n";
+      line = "#";
+    }
+    line += " ";
+    line += word;
+    start = end + 1;
+  }
+  return text + line + "\n";
+}
+
+// A value TOML reads as a number (so the example leaves it unquoted).
+bool IsTomlNumber(const std::string& value) {
+  double number = 0;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+  return !value.empty() && error == std::errc() && end == value.data() + value.size();
 }
 
 }  // namespace
@@ -288,9 +355,13 @@ Problem CheckServerOptions(const ServerOptions& options) {
   return CheckCombinations(options);
 }
 
-ServerOptions ParseServerOptions(int argc, char** argv) {
+ServerCommandLine ParseServerCommandLine(int argc, char** argv) {
   const ServerOptions defaults;
   cxxopts::Options command_line("chat-server", "grpc-chat server: rooms, history, fan-out");
+  command_line.add_options()("config",
+                             "read options from this TOML file (name = value, names as "
+                             "here without --); options given here win over the file's",
+                             cxxopts::value<std::string>(), "FILE");
   for (const OptionSpec& spec : kOptions) {
     auto value = cxxopts::value<std::string>()->default_value(spec.show(defaults));
     if (*spec.value_name == '\0') value->implicit_value("true");
@@ -299,14 +370,85 @@ ServerOptions ParseServerOptions(int argc, char** argv) {
   command_line.add_options()("h,help", "show this help");
   const auto parsed = ParseOptionsOrExit(command_line, argc, argv);
 
-  ServerOptions options;
+  ServerCommandLine result;
+  if (parsed.count("config") > 0) result.config_file = parsed["config"].as<std::string>();
   for (const OptionSpec& spec : kOptions) {
-    if (Problem problem = spec.set(options, parsed[spec.name].as<std::string>())) {
+    if (parsed.count(spec.name) == 0) continue;  // its default, or the file's
+    const std::string text = parsed[spec.name].as<std::string>();
+    // Checked here, before the file, so that the line names the flag.
+    ServerOptions scratch;
+    if (Problem problem = spec.set(scratch, text)) {
       ExitWithUsageError("chat-server", "--" + std::string(spec.name) + " " + *problem);
     }
+    result.overrides.emplace_back(spec.name, text);
   }
-  if (Problem problem = CheckCombinations(options)) ExitWithUsageError("chat-server", *problem);
+  auto options = ReloadServerOptions(result);
+  if (auto* problem = std::get_if<std::string>(&options)) {
+    ExitWithUsageError("chat-server", *problem);
+  }
+  result.options = std::get<ServerOptions>(options);
+  return result;
+}
+
+std::variant<ServerOptions, std::string> ReloadServerOptions(
+    const ServerCommandLine& command_line) {
+  ServerOptions options;
+  if (!command_line.config_file.empty()) {
+    if (Problem problem = ApplyConfigFile(command_line.config_file, options)) return *problem;
+  }
+  for (const auto& [name, text] : command_line.overrides) {
+    if (Problem problem = SetServerOption(options, name, text)) {
+      return "--" + name + " " + *problem;
+    }
+  }
+  if (Problem problem = CheckCombinations(options)) return *problem;
   return options;
+}
+
+OptionKind ServerOptionKind(std::string_view name) {
+  const OptionSpec* spec = FindOption(name);
+  if (spec == nullptr) return OptionKind::kNone;
+  return *spec->value_name == '\0' ? OptionKind::kSwitch : OptionKind::kValue;
+}
+
+Problem SetServerOption(ServerOptions& options, std::string_view name, const std::string& text) {
+  const OptionSpec* spec = FindOption(name);
+  if (spec == nullptr) return "is not an option of chat-server";
+  return spec->set(options, text);
+}
+
+std::vector<OptionChange> ChangedServerOptions(const ServerOptions& before,
+                                               const ServerOptions& after) {
+  std::vector<OptionChange> changes;
+  for (const OptionSpec& spec : kOptions) {
+    std::string was = spec.show(before);
+    std::string now = spec.show(after);
+    if (was == now) continue;
+    const bool live = std::find(std::begin(kLiveOptions), std::end(kLiveOptions),
+                                std::string_view(spec.name)) != std::end(kLiveOptions);
+    changes.push_back({spec.name, std::move(was), std::move(now), live});
+  }
+  return changes;
+}
+
+std::string ExampleConfigFile() {
+  const ServerOptions defaults;
+  std::string text =
+      "# chat-server's configuration (TOML): every option, commented out at its default.\n"
+      "# Names are the command line's without \"--\"; an option given on the command line\n"
+      "# wins over this file. SIGHUP reads the file again and applies what can change\n"
+      "# while the server runs, and logs the rest as needing a restart. Live:\n#";
+  for (std::size_t i = 0; i < std::size(kLiveOptions); ++i) {
+    text += (i == 0 ? " " : ", ") + std::string(kLiveOptions[i]);
+  }
+  text += ". See docs/operations.md and docs/deploy.md.\n";
+  for (const OptionSpec& spec : kOptions) {
+    text += "\n" + CommentLines(spec.help);
+    const std::string value = spec.show(defaults);
+    const bool quoted = *spec.value_name != '\0' && !IsTomlNumber(value);
+    text += "#" + std::string(spec.name) + " = " + (quoted ? "\"" + value + "\"" : value) + "\n";
+  }
+  return text;
 }
 
 std::string DescribeServerOptions(const ServerOptions& options) {

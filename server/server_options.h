@@ -4,6 +4,10 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include "server/grpc_clock.h"
 
@@ -54,6 +58,13 @@ struct ServerOptions {
   // gRPC server reflection (what grpcurl uses to find the service).
   bool reflection = true;
   std::string log_level = "info";  // trace, debug, info, warn, error, critical or off
+  // Where the log goes: "" = stderr (what systemd's journal takes), or a
+  // file that is rotated when it reaches log_file_bytes, keeping
+  // log_file_count old files (FILE.1 is the newest).
+  std::string log_file;
+  std::size_t log_file_bytes = 10 << 20;  // 10 MiB x (5 + 1) bounds the disk the log takes
+  std::size_t log_file_count = 5;
+  std::string log_format = "text";  // or "json": one object a line, for log shippers
   // The time flood control, the linger, presence and room reclaiming run on;
   // tests pass a manual clock. Outlives the server.
   const AlarmClock* clock = GrpcClock();
@@ -100,12 +111,57 @@ struct ServerOptions {
 };
 
 // Every option of chat-server (its name, help, default, range) has one home:
-// the table in server_options.cc, which these three read.
+// the table in server_options.cc, which the functions below read: the
+// command line, the config file (server/ops/config_file.h), the checks of
+// options built in code, the log line and the example config.
 
-// Parses chat-server's command line, defaults from ServerOptions{}. --help
-// prints the options and exits 0; a bad option or value prints one line
-// naming it and exits 2.
-ServerOptions ParseServerOptions(int argc, char** argv);
+// What chat-server's command line says: the options (from the defaults, then
+// the --config file, then the command line's own options over both), and
+// how to work them out again when the file changes (SIGHUP).
+struct ServerCommandLine {
+  ServerOptions options;
+  std::string config_file;  // "" without --config
+  // The options given on the command line, as (name, text): they win over
+  // the file's, at start and on every reload.
+  std::vector<std::pair<std::string, std::string>> overrides;
+};
+
+// Parses chat-server's command line. --help prints the options and exits 0;
+// a bad option or value, in the file or on the line, prints one line naming
+// it (and the file's line) and exits 2.
+ServerCommandLine ParseServerCommandLine(int argc, char** argv);
+inline ServerOptions ParseServerOptions(int argc, char** argv) {
+  return ParseServerCommandLine(argc, argv).options;
+}
+
+// Reads the config file again and applies the command line's overrides:
+// the new options, or the one-line reason they are not valid.
+std::variant<ServerOptions, std::string> ReloadServerOptions(const ServerCommandLine& command_line);
+
+// Whether `name` (as on the command line, without "--") is an option, and a
+// switch (true or false) rather than one with a value.
+enum class OptionKind { kNone, kSwitch, kValue };
+OptionKind ServerOptionKind(std::string_view name);
+
+// Sets option `name` from `text` as the command line would; the reason
+// (without the option's name) if the value is out of its range.
+std::optional<std::string> SetServerOption(ServerOptions& options, std::string_view name,
+                                           const std::string& text);
+
+// The options whose values differ between `before` and `after`, as
+// "--name old -> new", and whether each can change while the server runs.
+struct OptionChange {
+  std::string name;
+  std::string before;
+  std::string after;
+  bool live;  // applied by ChatServer::ApplyLiveOptions; otherwise after a restart
+};
+std::vector<OptionChange> ChangedServerOptions(const ServerOptions& before,
+                                               const ServerOptions& after);
+
+// A TOML config file with every option commented out at its default, with
+// its help: packaging/chat-server.toml is this (a test checks it).
+std::string ExampleConfigFile();
 
 // Why `options` are not valid (a value out of its range, or a rule between
 // options broken), naming the option as on the command line; nullopt if they

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -370,6 +371,16 @@ std::size_t AcceptGuard::max_total() const {
 std::size_t AcceptGuard::max_per_address() const {
   MutexLock lock(&g_mu);
   return state_->limits.max_per_address();
+}
+
+void AcceptGuard::SetLimits(std::size_t max_total, std::size_t max_per_address) {
+  if (max_total == 0) {
+    struct rlimit limit {};
+    getrlimit(RLIMIT_NOFILE, &limit);  // raised by MakeAcceptGuard already
+    max_total = AutomaticMaxConnections(limit.rlim_cur);
+  }
+  MutexLock lock(&g_mu);
+  state_->limits.SetLimits(max_total, max_per_address);
 }
 
 std::unique_ptr<AcceptGuard> MakeAcceptGuard(std::size_t max_connections,

@@ -60,6 +60,9 @@ class AcceptGuard {
   void Watch(int port);
 
   ConnectionCounts counts() const;
+  // New limits (SIGHUP) for connections accepted from now on; `max_total` 0
+  // is automatic, as for MakeAcceptGuard. Connections open stay.
+  void SetLimits(std::size_t max_total, std::size_t max_per_address);
   std::size_t max_total() const;
   std::size_t max_per_address() const;
 

@@ -30,10 +30,15 @@ class ConnectionLimits {
   std::size_t open_from(const std::string& address) const;
   std::size_t max_total() const { return max_total_; }
   std::size_t max_per_address() const { return max_per_address_; }
+  // New limits for connections admitted from now on (those open stay).
+  void SetLimits(std::size_t max_total, std::size_t max_per_address) {
+    max_total_ = max_total;
+    max_per_address_ = max_per_address;
+  }
 
  private:
-  const std::size_t max_total_;
-  const std::size_t max_per_address_;
+  std::size_t max_total_;
+  std::size_t max_per_address_;
   std::size_t open_ = 0;
   std::unordered_map<std::string, std::size_t> per_address_;  // only addresses with some open
 };
