@@ -11,7 +11,7 @@ namespace chat {
 struct LogOutput {
   std::string file;            // "" = stderr; else a file rotated by size
   std::size_t file_bytes = 0;  // with a file: rotated when it reaches this
-  std::size_t file_count = 0;  // with a file: rotated files kept (FILE.1 newest)
+  std::size_t file_count = 0;  // with a file: rotated files kept (a.log: a.1.log newest)
   bool json = false;           // one JSON object a line: time (UTC), level, message
 };
 

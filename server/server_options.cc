@@ -259,7 +259,7 @@ const OptionSpec kOptions[] = {
    [](ServerOptions& o, const std::string& t) {
      return ParseWhole<std::size_t>(t, 4096, std::size_t{1} << 40, &o.log_file_bytes);
    }},
-  {"log-file-count", "N", "with --log-file: rotated files kept (FILE.1 the newest)",
+  {"log-file-count", "N", "with --log-file: rotated files kept (chat.log rotates to chat.1.log, the newest, then chat.2.log...)",
    [](const ServerOptions& o) { return Show(o.log_file_count); },
    [](ServerOptions& o, const std::string& t) {
      return ParseWhole<std::size_t>(t, 1, 1000, &o.log_file_count);

@@ -60,7 +60,7 @@ struct ServerOptions {
   std::string log_level = "info";  // trace, debug, info, warn, error, critical or off
   // Where the log goes: "" = stderr (what systemd's journal takes), or a
   // file that is rotated when it reaches log_file_bytes, keeping
-  // log_file_count old files (FILE.1 is the newest).
+  // log_file_count old files (chat.log rotates to chat.1.log, the newest, chat.2.log...).
   std::string log_file;
   std::size_t log_file_bytes = 10 << 20;  // 10 MiB x (5 + 1) bounds the disk the log takes
   std::size_t log_file_count = 5;

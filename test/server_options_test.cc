@@ -3,11 +3,15 @@
 #include "server/server_options.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/address.h"
+#include "server/ops/config_file.h"
 #include "test/support/test_server.h"
 
 namespace chat {
@@ -78,7 +82,15 @@ TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
                                  "jwt.key",
                                  "--reflection=false",
                                  "--log-level",
-                                 "warn"});
+                                 "warn",
+                                 "--log-file",
+                                 "chat.log",
+                                 "--log-file-bytes",
+                                 "8192",
+                                 "--log-file-count",
+                                 "2",
+                                 "--log-format",
+                                 "json"});
   EXPECT_EQ(o.listen, "0.0.0.0:7");
   EXPECT_EQ(o.history, 7u);
   EXPECT_EQ(o.max_message_bytes, 100u);
@@ -105,6 +117,10 @@ TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
   EXPECT_EQ(o.max_metadata_bytes, 4096u);
   EXPECT_EQ(o.handshake_timeout.count(), 3);
   EXPECT_EQ(o.log_level, "warn");
+  EXPECT_EQ(o.log_file, "chat.log");
+  EXPECT_EQ(o.log_file_bytes, 8192u);
+  EXPECT_EQ(o.log_file_count, 2u);
+  EXPECT_EQ(o.log_format, "json");
   EXPECT_EQ(
       DescribeServerOptions(o),
       "--history 7 --max-message-bytes 100 --queue-limit 64 --queue-bytes 100000 "
@@ -114,7 +130,8 @@ TEST(ServerOptionsTest, EveryFlagSetsItsOption) {
       "--max-connections 500 --max-connections-per-ip 0 --max-metadata-bytes 4096 "
       "--handshake-timeout-seconds 3 --tls-cert c.pem --tls-key k.pem --tls-client-ca ca.pem "
       "--tls-refresh-seconds 5 --allow-insecure true --auth-jwt-key jwt.key --reflection false "
-      "--log-level warn");
+      "--log-level warn --log-file chat.log --log-file-bytes 8192 --log-file-count 2 --log-format "
+      "json");
 }
 
 // The total connection limit is worked out from the descriptor limit unless
@@ -182,6 +199,113 @@ TEST(ServerOptionsTest, OptionsBuiltInCodeObeyTheSameRules) {
   small_queue.listen = "127.0.0.1:0";
   testing::TestServer server(small_queue);
   EXPECT_FALSE(server.started());
+}
+
+}  // namespace
+}  // namespace chat
+
+namespace chat {
+namespace {
+
+// A config file in a temporary directory, removed with the object.
+class ConfigFile {
+ public:
+  explicit ConfigFile(const std::string& text) {
+    char name[] = "/tmp/chat-config-XXXXXX";
+    const int fd = mkstemp(name);
+    path_ = name;
+    EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    close(fd);
+  }
+  ~ConfigFile() { unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(ConfigFileTest, SetsEveryKindOfValue) {
+  const ConfigFile file(
+      "# a comment\nhistory = 7\nrate-limit = 2.5\nreflection = false\n"
+      "listen = \"0.0.0.0:7\"\nmax-connections = \"auto\"\nallow-insecure = true\n");
+  ServerOptions options;
+  EXPECT_EQ(ApplyConfigFile(file.path(), options), std::nullopt);
+  EXPECT_EQ(options.history, 7u);
+  EXPECT_EQ(options.rate_limit, 2.5);
+  EXPECT_FALSE(options.reflection);
+  EXPECT_EQ(options.listen, "0.0.0.0:7");
+  EXPECT_EQ(options.max_connections, 0u);
+  EXPECT_TRUE(options.allow_insecure);
+}
+
+TEST(ConfigFileTest, AnUnknownKeyIsNamedWithItsLine) {
+  const ConfigFile file("history = 7\n\nhistroy = 8\n");
+  ServerOptions options;
+  EXPECT_EQ(ApplyConfigFile(file.path(), options), file.path() + ":3: unknown option 'histroy'");
+}
+
+TEST(ConfigFileTest, ABadValueIsNamedWithItsLineAndRange) {
+  ServerOptions options;
+  const ConfigFile negative("history = -1\n");
+  EXPECT_EQ(ApplyConfigFile(negative.path(), options),
+            negative.path() + ":1: history must be a whole number from 0 to 100000, not '-1'");
+  const ConfigFile wrong_type("reflection = \"no\"\n");
+  EXPECT_EQ(ApplyConfigFile(wrong_type.path(), options),
+            wrong_type.path() + ":1: reflection must be true or false");
+  const ConfigFile table("[server]\nhistory = 1\n");
+  EXPECT_EQ(ApplyConfigFile(table.path(), options), table.path() + ":1: unknown option 'server'");
+  const ConfigFile syntax("history = = 1\n");
+  EXPECT_NE(ApplyConfigFile(syntax.path(), options), std::nullopt);
+  EXPECT_EQ(ApplyConfigFile("/nonexistent/chat.toml", options).value().rfind("--config", 0), 0u);
+}
+
+TEST(ConfigFileTest, TheCommandLineWinsOverTheFile) {
+  const ConfigFile file("history = 7\nrate-limit = 3\n");
+  std::vector<std::string> args = {"chat-server", "--config", file.path(), "--history", "9"};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  const ServerCommandLine line = ParseServerCommandLine(static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(line.options.history, 9u);
+  EXPECT_EQ(line.options.rate_limit, 3);
+  EXPECT_EQ(line.config_file, file.path());
+  // And on a reload too.
+  const auto reloaded = ReloadServerOptions(line);
+  ASSERT_TRUE(std::holds_alternative<ServerOptions>(reloaded));
+  EXPECT_EQ(std::get<ServerOptions>(reloaded).history, 9u);
+}
+
+TEST(ConfigFileTest, ChangesSayWhichApplyLive) {
+  ServerOptions before;
+  ServerOptions after = before;
+  after.history = 9;
+  after.log_level = "debug";
+  const auto changes = ChangedServerOptions(before, after);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].name, "history");
+  EXPECT_FALSE(changes[0].live);
+  EXPECT_EQ(changes[1].name, "log-level");
+  EXPECT_EQ(changes[1].before, "info");
+  EXPECT_EQ(changes[1].after, "debug");
+  EXPECT_TRUE(changes[1].live);
+}
+
+TEST(ConfigFileTest, TheExampleSetsEveryOptionToItsDefault) {
+  // Uncommented, the example is a valid file that changes nothing.
+  std::string text = ExampleConfigFile();
+  std::string uncommented;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find('\n', start);
+    std::string line = text.substr(start, end - start);
+    if (line.size() > 1 && line[0] == '#' && line[1] != ' ') line.erase(0, 1);
+    uncommented += line + "\n";
+    start = end + 1;
+  }
+  const ConfigFile file(uncommented);
+  ServerOptions options;
+  options.history = 1;
+  EXPECT_EQ(ApplyConfigFile(file.path(), options), std::nullopt);
+  EXPECT_EQ(DescribeServerOptions(options), DescribeServerOptions(ServerOptions{}));
 }
 
 }  // namespace

@@ -66,8 +66,9 @@ class ListeningProcess:
     """A server process that logs "listening on 127.0.0.1:PORT" on stderr
     once it accepts connections; stopped by its PID with SIGTERM."""
 
-    def __init__(self, argv, banner, what):
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    def __init__(self, argv, banner, what, env=None):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     env=env)
         self.log = Lines(self.proc.stderr)
         found = {}
 
@@ -97,9 +98,9 @@ class ListeningProcess:
 
 
 class Server(ListeningProcess):
-    def __init__(self, port=0, extra=()):
+    def __init__(self, port=0, extra=(), env=None):
         super().__init__([SERVER, "--listen", f"127.0.0.1:{port}", *extra],
-                         "listening", "chat-server")
+                         "listening", "chat-server", env)
 
 
 class HostileServer(ListeningProcess):
