@@ -4,12 +4,10 @@
 #include <jansson.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "common/pem.h"
+#include "common/small_file.h"
 
 namespace chat {
 namespace {
@@ -18,18 +16,7 @@ constexpr std::size_t kMaxFileBytes = 1 << 20;
 
 std::optional<std::string> ReadFile(const std::string& path, const char* option,
                                     std::string* error) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    *error = std::string("cannot read ") + option + " " + path + ": " + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::ostringstream bytes;
-  bytes << file.rdbuf();
-  if (bytes.str().size() > kMaxFileBytes) {
-    *error = std::string(option) + " " + path + " is too big (over 1 MiB)";
-    return std::nullopt;
-  }
-  return bytes.str();
+  return ReadSmallFile(path, option, kMaxFileBytes, error);
 }
 
 int Base64UrlValue(char c) {

@@ -60,6 +60,17 @@ int main(int argc, char** argv) {
     std::fputs(chat::ExampleConfigFile().c_str(), stdout);
     return 0;
   }
+  // Block the signals before any thread starts (spdlog's flusher with
+  // --log-file, gRPC's), so that every thread inherits the mask, and take
+  // them synchronously below. A thread started earlier would take SIGTERM
+  // or SIGHUP with the default action: the process would die at once.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   const chat::ServerCommandLine command_line = chat::ParseServerCommandLine(argc, argv);
   chat::ServerOptions options = command_line.options;
   std::string error;
@@ -75,15 +86,6 @@ int main(int argc, char** argv) {
   // mutexes on every operation: the bookkeeping is pure overhead in
   // production (our own locks are chat::Mutex). See docs/benchmarks.md.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-
-  // Block the signals in every thread (gRPC's included, which inherit the
-  // mask) and take them synchronously here.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   chat::ChatServer server(options);
   if (!server.Start(&error)) {

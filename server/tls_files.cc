@@ -3,26 +3,20 @@
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "common/pem.h"
+#include "common/small_file.h"
 
 namespace chat {
 namespace {
 
+// Certificate chains and keys are a few KiB; 1 MiB is far beyond any.
+constexpr std::size_t kMaxTlsFileBytes = 1 << 20;
+
 std::optional<std::string> ReadFile(const std::string& path, const char* option,
                                     std::string* problem) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    *problem = std::string("cannot read ") + option + " " + path + ": " + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::ostringstream bytes;
-  bytes << file.rdbuf();
-  return bytes.str();
+  return ReadSmallFile(path, option, kMaxTlsFileBytes, problem);
 }
 
 }  // namespace

@@ -5,10 +5,9 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+
+#include "common/small_file.h"
 
 namespace chat {
 namespace {
@@ -35,14 +34,9 @@ Pkey ReadPem(const std::string& pem, TokenKey::Use use) {
 }  // namespace
 
 std::unique_ptr<TokenKey> TokenKey::FromFile(const std::string& path, Use use, std::string* error) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    *error = "cannot read the key file " + path + ": " + std::strerror(errno);
-    return nullptr;
-  }
-  std::ostringstream bytes;
-  bytes << file.rdbuf();
-  return FromBytes(bytes.str(), use, path, error);
+  auto bytes = ReadSmallFile(path, "the key file", kMaxKeyFileBytes, error);
+  if (!bytes) return nullptr;
+  return FromBytes(std::move(*bytes), use, path, error);
 }
 
 std::unique_ptr<TokenKey> TokenKey::FromBytes(std::string bytes, Use use, const std::string& source,
