@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "client/credentials.h"
 #include "client/resume_rules.h"
@@ -12,6 +13,29 @@
 
 namespace chat {
 namespace {
+
+// grpc::StatusCode's name as gRPC spells it (UNAUTHENTICATED...).
+std::string StatusCodeName(grpc::StatusCode code) {
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
+  const auto index = static_cast<std::size_t>(code);
+  return index < std::size(kNames) ? kNames[index] : "status " + std::to_string(index);
+}
 
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
@@ -386,7 +410,9 @@ void Session::OnDone(const grpc::Status& status) {
     return;
   }
   if (IsFatal(status.error_code(), ever_ready_)) {
-    Finish(1, "the server refused: " + detail);
+    // The status code's name, as the Go and Python clients say it too.
+    Finish(1, "the server refused the connection: " + StatusCodeName(status.error_code()) + ": " +
+                  detail);
     return;
   }
   const auto now = Clock::now();
@@ -407,8 +433,11 @@ void Session::OnDone(const grpc::Status& status) {
   }
   if (!ever_ready_) {
     if (now - first_attempt_ >= options_.connect_timeout) {
-      Finish(1, "cannot reach the server at " + options_.server + ": " + detail +
-                    TlsHint(status.error_message(), options_.tls.enabled));
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g",
+                    std::chrono::duration<double>(options_.connect_timeout).count());
+      Finish(1, "cannot reach the server at " + options_.server + " within " + seconds +
+                    " s: " + detail + TlsHint(status.error_message(), options_.tls.enabled));
     } else {
       ScheduleRetry();
     }

@@ -393,10 +393,7 @@ def test_refused_names_end_each_client_with_one_line(processes, server_binary, c
     for client in clients:
         program = PROGRAM[client.lang]
         if client.name == "taken-name":
-            if client.lang == "cpp":
-                line = "%s: the server refused: %s" % (program, in_use)
-            else:
-                line = "%s: the server refused the connection: ALREADY_EXISTS: %s" % (program, in_use)
+            line = "%s: the server refused the connection: ALREADY_EXISTS: %s" % (program, in_use)
             assert_exit_and_stderr(client, 1, line)
         elif client.lang == "cpp":  # it checks the name itself: a bad command line
             line = "%s: invalid --name 'bad!name': %s (see --help)" % (program, rule)

@@ -1,4 +1,4 @@
-"""TLS and tokens in the Go and Python clients (docs/interop.md "TLS and
+"""TLS and tokens in the C++, Go and Python clients (docs/interop.md "TLS and
 tokens"): the command-line rules (exit 2, one line), then chatting with the
 C++ server over TLS, over mTLS, against a certificate from another CA, with
 a token from --token-file or CHAT_TOKEN, and refused for a bad token. The
@@ -20,9 +20,8 @@ TLS_HINT = (
     "certificate: --tls-cert/--tls-key)"
 )
 
-# The clients under test. The C++ client has the same options and rules; it
-# joins these tests once its messages are the same.
-LANGS = ("go", "py")
+# The clients under test: all three have the same options, rules and messages.
+LANGS = ("cpp", "go", "py")
 
 
 @pytest.fixture(scope="session")
