@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
 
   // Debian's abseil keeps mutex deadlock detection on, and gRPC locks absl
   // mutexes on every operation: the bookkeeping is pure overhead in
-  // production (our own locks are std::mutex). See docs/benchmarks.md.
+  // production (our own locks, chat::Mutex, are std::mutex inside). See docs/benchmarks.md.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // Block the signals in every thread (gRPC's included, which inherit the
