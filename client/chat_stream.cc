@@ -22,7 +22,7 @@ void ChatStream::Start() {
 }
 
 bool ChatStream::Send(ChatMessage message) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (writes_done_ || half_close_requested_) return false;
   if (queue_.Push(std::move(message)) == WriteQueue<ChatMessage>::PushResult::kStartWrite) {
     StartWrite(&queue_.TakeBatch().front());
@@ -31,7 +31,7 @@ bool ChatStream::Send(ChatMessage message) {
 }
 
 void ChatStream::HalfClose() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (half_close_requested_ || writes_done_) return;
   half_close_requested_ = true;
   if (!queue_.write_in_flight()) {
@@ -62,7 +62,7 @@ void ChatStream::ReportLimit() {
 void ChatStream::OnReadDone(bool ok) {
   if (!ok) {
     // The server ended the stream (or it broke): no write will be useful now.
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     writes_done_ = true;
     queue_.DropWaiting();
     ReleaseHoldLocked();
@@ -81,7 +81,7 @@ void ChatStream::OnReadDone(bool ok) {
 }
 
 void ChatStream::OnWriteDone(bool ok) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (!ok) {
     writes_done_ = true;
     queue_.DropWaiting();

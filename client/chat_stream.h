@@ -4,10 +4,10 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "chat.grpc.pb.h"
+#include "common/mutex.h"
 #include "common/write_queue.h"
 
 namespace chat {
@@ -62,7 +62,7 @@ class ChatStream final : public grpc::ClientBidiReactor<ChatMessage, ChatMessage
   void OnWriteDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
 
-  void ReleaseHoldLocked();
+  void ReleaseHoldLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReportLimit();
 
   grpc::ClientContext context_;
@@ -71,11 +71,11 @@ class ChatStream final : public grpc::ClientBidiReactor<ChatMessage, ChatMessage
   bool limit_reported_ = false;       // only touched by the read chain
   std::shared_ptr<ChatStream> self_;  // set by Start, dropped at the end of OnDone
 
-  std::mutex mu_;
-  WriteQueue<ChatMessage> queue_;      // guarded by mu_; unbounded (the user types slowly)
-  bool half_close_requested_ = false;  // guarded by mu_
-  bool writes_done_ = false;           // guarded by mu_: no write may start any more
-  bool hold_released_ = false;         // guarded by mu_
+  Mutex mu_;
+  WriteQueue<ChatMessage> queue_ ABSL_GUARDED_BY(mu_);  // unbounded (the user types slowly)
+  bool half_close_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool writes_done_ ABSL_GUARDED_BY(mu_) = false;  // no write may start any more
+  bool hold_released_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace chat

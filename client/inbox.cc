@@ -17,7 +17,7 @@ Inbox::~Inbox() {
 }
 
 void Inbox::Push(StreamEvent event) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   events_.push_back(std::move(event));
   if (!wake_pending_) {
     wake_pending_ = true;
@@ -27,7 +27,7 @@ void Inbox::Push(StreamEvent event) {
 }
 
 std::vector<StreamEvent> Inbox::Drain() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   char buffer[64];
   while (read(pipe_[0], buffer, sizeof buffer) > 0) {
   }

@@ -3,12 +3,12 @@
 #include <grpcpp/support/status.h>
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <vector>
 
 #include "chat.pb.h"
 #include "client/chat_stream.h"
+#include "common/mutex.h"
 
 namespace chat {
 
@@ -35,9 +35,9 @@ class Inbox {
 
  private:
   int pipe_[2];
-  std::mutex mu_;
-  std::vector<StreamEvent> events_;  // guarded by mu_
-  bool wake_pending_ = false;        // guarded by mu_: a byte is in the pipe
+  Mutex mu_;
+  std::vector<StreamEvent> events_ ABSL_GUARDED_BY(mu_);
+  bool wake_pending_ ABSL_GUARDED_BY(mu_) = false;  // a byte is in the pipe
 };
 
 }  // namespace chat

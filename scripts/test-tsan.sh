@@ -12,4 +12,6 @@ prefix="$root/build-tsan-stack/prefix"
 # The package directories are named explicitly so that a build dir configured
 # before against Debian's gRPC switches over.
 export CMAKE_ARGS="-DCHAT_TSAN=ON -DCMAKE_PREFIX_PATH=$prefix -DgRPC_DIR=$prefix/lib/cmake/grpc -Dabsl_DIR=$prefix/lib/cmake/absl"
+# Only this build, not the clang one as well.
+export CHAT_BUILDS=default
 exec "$root/scripts/test.sh" "$@"

@@ -8,7 +8,7 @@ AlarmTimer::AlarmTimer(const AlarmClock* clock, std::function<void()> on_due)
 AlarmTimer::~AlarmTimer() { Stop(); }
 
 void AlarmTimer::RunAt(Clock::time_point due) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (stopping_) return;
   if (!wanted_ || due < *wanted_) wanted_ = due;
   if (!busy_) {
@@ -32,14 +32,15 @@ void AlarmTimer::ArmLocked(Clock::time_point due) {
 }
 
 void AlarmTimer::OnAlarm() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   in_callback_ = true;
   // Fired or cancelled alike: what is due runs, what is not is armed for.
   if (!stopping_ && wanted_ && *wanted_ <= clock_->Now()) {
     wanted_.reset();
-    lock.unlock();
+    // Unlocked: on_due may call RunAt, and takes locks ordered before ours.
+    mu_.Unlock();
     on_due_();
-    lock.lock();
+    mu_.Lock();
   }
   in_callback_ = false;
   if (!stopping_ && wanted_) {
@@ -47,13 +48,13 @@ void AlarmTimer::OnAlarm() {
     return;
   }
   busy_ = false;
-  idle_.notify_all();
+  idle_.SignalAll();
 }
 
 void AlarmTimer::Stop() {
   AlarmClock::Alarm* armed = nullptr;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!stopping_ && busy_ && !in_callback_) armed = alarm_.get();
     stopping_ = true;
     wanted_.reset();
@@ -61,8 +62,8 @@ void AlarmTimer::Stop() {
   // No alarm is replaced from now on (ArmLocked only runs while not
   // stopping), so this pointer stays valid. Its callback runs soon.
   if (armed != nullptr) armed->Cancel();
-  std::unique_lock<std::mutex> lock(mu_);
-  idle_.wait(lock, [this] { return !busy_; });
+  MutexLock lock(&mu_);
+  idle_.Wait(&mu_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !busy_; });
 }
 
 }  // namespace chat

@@ -1,12 +1,11 @@
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 
 #include "common/clock.h"
+#include "common/mutex.h"
 
 namespace chat {
 
@@ -39,22 +38,22 @@ class AlarmTimer {
   void Stop();
 
  private:
-  void ArmLocked(Clock::time_point due);  // requires mu_
+  void ArmLocked(Clock::time_point due) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnAlarm();
 
   const AlarmClock* const clock_;
   const std::function<void()> on_due_;
 
-  // std::mutex rather than chat::Mutex: the condition variable needs it.
-  std::mutex mu_;
-  std::optional<Clock::time_point> wanted_;   // guarded by mu_: earliest time asked for, not run
-  std::unique_ptr<AlarmClock::Alarm> alarm_;  // guarded by mu_; replaced only when not armed
-  bool busy_ = false;             // guarded by mu_: an alarm is set or its callback is running
-  bool in_callback_ = false;      // guarded by mu_
-  Clock::time_point armed_for_;   // guarded by mu_
-  bool cancelled_ = false;        // guarded by mu_: the armed alarm was cancelled to come earlier
-  bool stopping_ = false;         // guarded by mu_
-  std::condition_variable idle_;  // signalled (with mu_) when busy_ turns false
+  Mutex mu_;
+  // The earliest time asked for and not run yet.
+  std::optional<Clock::time_point> wanted_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<AlarmClock::Alarm> alarm_ ABSL_GUARDED_BY(mu_);  // replaced only when not armed
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;  // an alarm is set or its callback is running
+  bool in_callback_ ABSL_GUARDED_BY(mu_) = false;
+  Clock::time_point armed_for_ ABSL_GUARDED_BY(mu_);
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;  // the armed alarm was cancelled to come earlier
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  CondVar idle_;  // signalled (with mu_) when busy_ turns false
 };
 
 }  // namespace chat

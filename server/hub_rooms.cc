@@ -22,7 +22,8 @@ Hub::RoomRefusal Hub::MakeRoomForLocked(Member& member, const std::string& room)
   const Clock::time_point now = options_.clock->Now();
   if (member.room_creation.NextTokenAt(now) > now) return RoomRefusal::kCreatingTooFast;
   if (options_.max_rooms > 0) {
-    const auto counted = [this] {
+    // Annotated: the analysis checks a lambda on its own, not as part of this function.
+    const auto counted = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return rooms_.size() - (rooms_.contains(std::string(kDefaultRoom)) ? 1 : 0);
     };
     if (counted() >= options_.max_rooms) {

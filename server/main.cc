@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
 
   // Debian's abseil keeps mutex deadlock detection on, and gRPC locks absl
   // mutexes on every operation: the bookkeeping is pure overhead in
-  // production (our own locks are chat::Mutex). See docs/benchmarks.md.
+  // production (our own locks, chat::Mutex, are std::mutex inside). See docs/benchmarks.md.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   chat::ChatServer server(options);

@@ -7,19 +7,21 @@ PeriodicTask::PeriodicTask(std::chrono::milliseconds interval, std::function<voi
 
 PeriodicTask::~PeriodicTask() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  stop_requested_.notify_one();
+  stop_requested_.Signal();
   thread_.join();
 }
 
 void PeriodicTask::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_requested_.wait_for(lock, interval_, [this] { return stopping_; })) {
-    lock.unlock();
+  MutexLock lock(&mu_);
+  while (!stop_requested_.WaitFor(
+      &mu_, interval_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; })) {
+    // Unlocked: the destructor must be able to ask for a stop during a run.
+    mu_.Unlock();
     task_();
-    lock.lock();
+    mu_.Lock();
   }
 }
 

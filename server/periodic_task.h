@@ -1,10 +1,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <thread>
+
+#include "common/mutex.h"
 
 namespace chat {
 
@@ -24,10 +24,10 @@ class PeriodicTask {
 
   const std::chrono::milliseconds interval_;
   const std::function<void()> task_;
-  std::mutex mu_;
-  std::condition_variable stop_requested_;  // waited on with mu_
-  bool stopping_ = false;                   // guarded by mu_
-  std::thread thread_;                      // last: starts once the rest is set up
+  Mutex mu_;
+  CondVar stop_requested_;  // waited on with mu_
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts once the rest is set up
 };
 
 }  // namespace chat

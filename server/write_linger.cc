@@ -17,7 +17,7 @@ std::optional<Clock::time_point> WriteLinger::HoldUntil(Clock::time_point last_w
 }
 
 bool WriteLinger::Hold(Subscriber* subscriber, Clock::time_point due) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (stopping_) return false;
   subscriber->Ref();
   waiting_.push({due, subscriber});
@@ -50,7 +50,7 @@ void WriteLinger::FlushDue() {
   }
   std::vector<Entry> due_now;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     TakeDueLocked(serve_until, due_now);
   }
   FlushAll(due_now);
@@ -69,24 +69,24 @@ void WriteLinger::ArmLocked(Clock::time_point due) {
 void WriteLinger::OnAlarm() {
   std::vector<Entry> due_now;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     TakeDueLocked(clock_->Now() + early_, due_now);
   }
   // Unlocked: Flush starts writes (system calls), and Hold must not wait on them.
   FlushAll(due_now);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!stopping_ && !waiting_.empty()) {
     ArmLocked(waiting_.top().due);
   } else {
     armed_ = false;
-    disarmed_.notify_all();
+    disarmed_.SignalAll();
   }
 }
 
 void WriteLinger::Stop() {
   AlarmClock::Alarm* armed = nullptr;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
     // No alarm is replaced from now on (ArmLocked only runs while not
@@ -96,8 +96,8 @@ void WriteLinger::Stop() {
   if (armed != nullptr) armed->Cancel();  // its callback runs soon, with ok = false
   std::vector<Entry> left;
   {
-    std::unique_lock<std::mutex> lock(mu_);
-    disarmed_.wait(lock, [this] { return !armed_; });
+    MutexLock lock(&mu_);
+    disarmed_.Wait(&mu_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !armed_; });
     TakeDueLocked(Clock::time_point::max(), left);
   }
   FlushAll(left);

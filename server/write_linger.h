@@ -2,15 +2,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <queue>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "server/subscriber.h"
 
 namespace chat {
@@ -76,30 +75,30 @@ class WriteLinger {
     bool operator>(const Entry& other) const { return due > other.due; }
   };
 
-  void ArmLocked(Clock::time_point due);  // requires mu_
+  void ArmLocked(Clock::time_point due) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnAlarm();
   // Moves the entries due by `serve_until` (all when stopping) into `out`.
-  void TakeDueLocked(Clock::time_point serve_until, std::vector<Entry>& out);  // requires mu_
+  void TakeDueLocked(Clock::time_point serve_until, std::vector<Entry>& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void FlushAll(std::vector<Entry>& entries);
 
   const std::chrono::microseconds linger_;
   const std::chrono::microseconds early_;  // linger_ / 4: see the class comment
   const AlarmClock* const clock_;
 
-  // std::mutex rather than chat::Mutex: the condition variable needs it.
-  std::mutex mu_;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> waiting_;  // guarded by mu_
-  // The alarm in use; replaced (under mu_) only by ArmLocked, when the
-  // previous one has fired and is no longer armed.
-  std::unique_ptr<AlarmClock::Alarm> alarm_;  // guarded by mu_
-  bool armed_ = false;                        // guarded by mu_: set, and its callback not finished
+  Mutex mu_;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> waiting_ ABSL_GUARDED_BY(mu_);
+  // The alarm in use; replaced only by ArmLocked, when the previous one has
+  // fired and is no longer armed.
+  std::unique_ptr<AlarmClock::Alarm> alarm_ ABSL_GUARDED_BY(mu_);
+  bool armed_ ABSL_GUARDED_BY(mu_) = false;  // set, and its callback not finished
   // When the armed alarm fires; min() once it was cancelled to be set earlier.
-  Clock::time_point armed_for_;  // guarded by mu_
-  bool stopping_ = false;        // guarded by mu_
+  Clock::time_point armed_for_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // The earliest due time held (Clock ticks; max when none), written under
   // mu_ and read without it by FlushDue's fast path.
   std::atomic<Clock::duration::rep> earliest_due_{std::numeric_limits<Clock::duration::rep>::max()};
-  std::condition_variable disarmed_;  // signalled (with mu_) when armed_ turns false
+  CondVar disarmed_;  // signalled (with mu_) when armed_ turns false
 };
 
 }  // namespace chat

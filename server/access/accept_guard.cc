@@ -83,7 +83,7 @@ void SetTrackedBit(int fd, bool on) {
 // Guards the books below and every guard's limits and log throttles.
 // Constant-initialised (constinit, as the two above), so close() may use it
 // at any time of the process's life, before main and after exit included;
-// std::mutex's destructor does nothing.
+// chat::Mutex's constructor is constexpr and its destructor (std::mutex's) does nothing.
 constinit Mutex g_mu;
 
 constexpr auto kLogInterval = std::chrono::seconds(10);

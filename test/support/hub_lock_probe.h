@@ -3,9 +3,9 @@
 #include <atomic>
 #include <chrono>
 #include <future>
-#include <mutex>
 #include <vector>
 
+#include "common/mutex.h"
 #include "server/hub.h"
 
 namespace chat::testing {
@@ -20,7 +20,7 @@ class HubLockProbe {
 
   explicit HubLockProbe(const Hub& hub) : hub_(hub) {}
   ~HubLockProbe() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stuck_.clear();  // waits for probes that found the mutex held (it is free by now)
   }
   HubLockProbe(const HubLockProbe&) = delete;
@@ -33,7 +33,7 @@ class HubLockProbe {
     if (count.wait_for(kWait) != std::future_status::ready) {
       failed_.store(true);
       // Its destructor would wait for the hub's mutex, which this thread may hold.
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       stuck_.push_back(std::move(count));
     }
   }
@@ -44,8 +44,8 @@ class HubLockProbe {
   const Hub& hub_;
   std::atomic<int> probes_{0};
   std::atomic<bool> failed_{false};
-  std::mutex mu_;
-  std::vector<std::future<std::size_t>> stuck_;
+  Mutex mu_;
+  std::vector<std::future<std::size_t>> stuck_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace chat::testing

@@ -58,7 +58,7 @@ void TestClient::StartReading() {
 void TestClient::ReadLoop() {
   ChatMessage message;
   while (stream_->Read(&message)) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ++frames_;
     if (message.batch_size() > 0) {
       ++batch_frames_;
@@ -66,12 +66,12 @@ void TestClient::ReadLoop() {
     } else {
       received_.push_back(message);
     }
-    changed_.notify_all();
+    changed_.SignalAll();
   }
   grpc::Status status = stream_->Finish();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   status_ = status;
-  changed_.notify_all();
+  changed_.SignalAll();
 }
 
 bool TestClient::Send(const std::string& text, const std::string& client_msg_id) {
@@ -85,7 +85,7 @@ bool TestClient::SendMessage(const ChatMessage& message) { return stream_->Write
 
 grpc::Status TestClient::CloseAndFinish(std::chrono::milliseconds timeout) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (!writes_done_) stream_->WritesDone();
     writes_done_ = true;
   }
@@ -94,17 +94,20 @@ grpc::Status TestClient::CloseAndFinish(std::chrono::milliseconds timeout) {
 }
 
 std::optional<grpc::Status> TestClient::WaitForStatus(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  if (!changed_.wait_for(lock, timeout, [&] { return status_.has_value(); })) return std::nullopt;
+  MutexLock lock(&mu_);
+  if (!changed_.WaitFor(&mu_, timeout,
+                        [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return status_.has_value(); })) {
+    return std::nullopt;
+  }
   return status_;
 }
 
 std::optional<ChatMessage> TestClient::WaitFor(
     const std::function<bool(const ChatMessage&)>& predicate, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   std::size_t checked = 0;
   std::optional<ChatMessage> found;
-  changed_.wait_for(lock, timeout, [&] {
+  changed_.WaitFor(&mu_, timeout, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (; checked < received_.size(); ++checked) {
       if (predicate(received_[checked])) {
         found = received_[checked];
@@ -126,8 +129,8 @@ std::optional<ChatMessage> TestClient::WaitForKind(Kind kind, std::chrono::milli
 }
 
 bool TestClient::WaitForCount(Kind kind, std::size_t count, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  return changed_.wait_for(lock, timeout, [&] {
+  MutexLock lock(&mu_);
+  return changed_.WaitFor(&mu_, timeout, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return std::count_if(received_.begin(), received_.end(), [&](const ChatMessage& m) {
              return m.kind() == kind;
            }) >= static_cast<std::ptrdiff_t>(count);
@@ -143,7 +146,7 @@ std::multimap<std::string, std::string> TestClient::ServerInitialMetadata() {
 }
 
 std::vector<ChatMessage> TestClient::Received() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return received_;
 }
 

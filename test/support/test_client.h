@@ -3,18 +3,17 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "chat.grpc.pb.h"
+#include "common/mutex.h"
 
 namespace chat::testing {
 
@@ -61,12 +60,12 @@ class TestClient {
   bool WaitForCount(Kind kind, std::size_t count, std::chrono::milliseconds timeout = 20s);
   // Frames that carried a batch of messages (their messages are in Received()).
   int batch_frames() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     return batch_frames_;
   }
   // Frames received, batch or single.
   int frames() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     return frames_;
   }
   // The server's initial metadata; only once a message has been received.
@@ -85,13 +84,13 @@ class TestClient {
   std::unique_ptr<grpc::ClientReaderWriter<ChatMessage, ChatMessage>> stream_;
   std::thread reader_;
 
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::vector<ChatMessage> received_;   // guarded by mu_
-  std::optional<grpc::Status> status_;  // guarded by mu_; set when the stream ended
-  bool writes_done_ = false;            // guarded by mu_
-  int batch_frames_ = 0;                // guarded by mu_
-  int frames_ = 0;                      // guarded by mu_
+  Mutex mu_;
+  CondVar changed_;
+  std::vector<ChatMessage> received_ ABSL_GUARDED_BY(mu_);
+  std::optional<grpc::Status> status_ ABSL_GUARDED_BY(mu_);  // set when the stream ended
+  bool writes_done_ ABSL_GUARDED_BY(mu_) = false;
+  int batch_frames_ ABSL_GUARDED_BY(mu_) = 0;
+  int frames_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace chat::testing
