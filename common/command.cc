@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "common/terminal_text.h"
 #include "common/text_rules.h"
 
 namespace chat {
@@ -59,7 +60,8 @@ Command ParseCommand(std::string_view line) {
   const auto spec = std::find_if(kCommands.begin(), kCommands.end(),
                                  [&](const CommandSpec& c) { return c.name == name; });
   if (spec == kCommands.end()) {
-    return Invalid("unknown command /" + name + "; type /help for the list (// sends a literal /)");
+    return Invalid("unknown command /" + QuoteSent(name) +
+                   "; type /help for the list (// sends a literal /)");
   }
   const auto usage = [&] { return Invalid("usage: " + std::string(spec->usage)); };
   const std::size_t rest_space = rest.find(' ');
@@ -80,7 +82,7 @@ Command ParseCommand(std::string_view line) {
         } else {
           problem = CheckName(rest).value_or("");
         }
-        return Invalid("usage: " + std::string(spec->usage) + " ('" + std::string(rest) +
+        return Invalid("usage: " + std::string(spec->usage) + " ('" + QuoteSent(rest) +
                        "' is not one: " + (problem.empty() ? "it has spaces" : problem) + ")");
       }
       return Command{spec->kind, std::string(rest)};

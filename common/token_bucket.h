@@ -23,12 +23,18 @@ class TokenBucket {
     return true;
   }
 
-  // When TryTake will next succeed (`now` if it would now).
+  // The longest wait NextTokenAt returns: "not in this process's lifetime".
+  static constexpr double kMaxWaitSeconds = 100.0 * 365 * 24 * 3600;
+
+  // When TryTake will next succeed (`now` if it would now), at most
+  // kMaxWaitSeconds later.
   TimePoint NextTokenAt(TimePoint now) {
     if (rate_ <= 0) return now;
     Refill(now);
     if (tokens_ >= 1) return now;
-    const std::chrono::duration<double> wait((1 - tokens_) / rate_);
+    // At a tiny rate (1e-300) the wait does not fit in the clock's int64
+    // nanoseconds, and converting it would be undefined: cap it.
+    const std::chrono::duration<double> wait(std::min((1 - tokens_) / rate_, kMaxWaitSeconds));
     return now + std::chrono::ceil<std::chrono::steady_clock::duration>(wait);
   }
 

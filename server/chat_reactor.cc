@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 
@@ -12,6 +11,7 @@
 #include "common/text_rules.h"
 #include "common/token_bucket.h"
 #include "server/batch_frame.h"
+#include "server/resume_metadata.h"
 
 namespace chat {
 namespace {
@@ -53,16 +53,12 @@ ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options
                                       std::pair{kResumeEpochHeader, &join_.resume_epoch}}) {
     const auto value = Metadata(*context, header);
     if (!value) continue;
-    std::uint64_t number = 0;
-    const auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), number);
-    if (error != std::errc() || end != value->data() + value->size()) {
-      EndStream(
-          {grpc::StatusCode::INVALID_ARGUMENT,
-           std::string(header) + " must be a decimal number, got '" + QuoteSent(*value) + "'"},
-          "");
+    const std::optional<std::uint64_t> number = ParseResumeNumber(*value);
+    if (!number) {
+      EndStream({grpc::StatusCode::INVALID_ARGUMENT, ResumeNumberError(header, *value)}, "");
       return;
     }
-    *field = number;
+    *field = *number;
   }
   // Sent with the first write: the flood limit, so clients can pace to it.
   const double rate = hub_.rate_limit();

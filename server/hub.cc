@@ -112,7 +112,8 @@ grpc::Status Hub::Join(Subscriber* subscriber, const JoinRequest& request) {
   }
   if (by_name_.contains(NameKey(request.name))) {
     return {grpc::StatusCode::ALREADY_EXISTS,
-            "the name '" + request.name + "' is already in use on this server; pick another"};
+            "the name '" + QuoteSent(request.name) +
+                "' is already in use on this server; pick another"};
   }
   grpc::Status status;
   if (existing != members_.end()) {

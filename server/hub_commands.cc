@@ -194,7 +194,8 @@ void Hub::RenameLocked(Member& member, const std::string& name, std::string_view
   const std::string old_key = NameKey(member.name);
   const std::string new_key = NameKey(name);
   if (new_key != old_key && by_name_.contains(new_key)) {
-    NoticeLocked(member, ERROR, "the name '" + name + "' is already in use", client_msg_id);
+    NoticeLocked(member, ERROR, "the name '" + QuoteSent(name) + "' is already in use",
+                 client_msg_id);
     return;
   }
   by_name_.erase(old_key);
@@ -236,9 +237,10 @@ void Hub::RoomsLocked(Member& member, const std::string& from, std::string_view 
     std::string error;
     start = NormalizeRoom(from, &error);
     if (start.empty()) {
-      NoticeLocked(member, ERROR,
-                   "usage: /rooms [FROM] ('" + from + "' is not a room name: " + error + ")",
-                   client_msg_id);
+      NoticeLocked(
+          member, ERROR,
+          "usage: /rooms [FROM] ('" + QuoteSent(from) + "' is not a room name: " + error + ")",
+          client_msg_id);
       return;
     }
   }

@@ -3,7 +3,9 @@
 #include <jansson.h>
 
 #include <algorithm>
+#include <cmath>
 #include <ctime>
+#include <limits>
 
 #include "common/text_rules.h"
 
@@ -31,7 +33,8 @@ Json Claim(jwt_t* jwt, const char* name) {
 std::string FormatUtc(std::int64_t unix_seconds) {
   const std::time_t time = static_cast<std::time_t>(unix_seconds);
   std::tm utc{};
-  gmtime_r(&time, &utc);
+  // Beyond the years a struct tm holds (a claim near the int64 ends).
+  if (gmtime_r(&time, &utc) == nullptr) return std::to_string(unix_seconds) + " (Unix time)";
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &utc);
   return text;
@@ -58,9 +61,28 @@ bool LooksLikeJwt(std::string_view token) {
 
 std::optional<std::int64_t> WholeSeconds(const json_t* value) {
   if (json_is_integer(value)) return json_integer_value(value);
-  // RFC 7519 NumericDate may have a fraction.
-  if (json_is_real(value)) return static_cast<std::int64_t>(json_real_value(value));
+  // RFC 7519 NumericDate may have a fraction. A double beyond int64's range
+  // (1e300) cannot be converted (undefined behaviour): clamp it first; either
+  // end is as good as never (or always).
+  if (json_is_real(value)) {
+    const double seconds = json_real_value(value);
+    if (std::isnan(seconds)) return std::nullopt;
+    constexpr double kLimit = 9.2e18;  // just inside int64's ±9.22e18
+    return static_cast<std::int64_t>(std::clamp(seconds, -kLimit, kLimit));
+  }
   return std::nullopt;
+}
+
+// a + b, clamped to int64's range: the leeway added to a claim at the int64
+// ends must not overflow (undefined behaviour, and a wrapped `exp` would
+// read as long expired, a wrapped `nbf` as valid since forever).
+std::int64_t SaturatingAdd(std::int64_t a, std::int64_t b) {
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) {
+    return b > 0 ? std::numeric_limits<std::int64_t>::max()
+                 : std::numeric_limits<std::int64_t>::min();
+  }
+  return sum;
 }
 
 }  // namespace
@@ -122,7 +144,7 @@ std::variant<TokenIdentity, TokenRefusal> TokenVerifier::Verify(
         "expire",
         "no exp"};
   }
-  if (*expires + kLeewaySeconds <= now_unix) {
+  if (SaturatingAdd(*expires, kLeewaySeconds) <= now_unix) {
     return TokenRefusal{"the token expired at " + FormatUtc(*expires) + "; get a new one",
                         "expired"};
   }
@@ -130,7 +152,7 @@ std::variant<TokenIdentity, TokenRefusal> TokenVerifier::Verify(
   if (const Json nbf = Claim(jwt.get(), "nbf")) {
     const std::optional<std::int64_t> not_before = WholeSeconds(nbf.get());
     if (!not_before) return TokenRefusal{"the token's nbf is not a time", "bad nbf"};
-    if (*not_before - kLeewaySeconds > now_unix) {
+    if (SaturatingAdd(*not_before, -kLeewaySeconds) > now_unix) {
       return TokenRefusal{"the token is not valid before " + FormatUtc(*not_before),
                           "not yet valid"};
     }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/terminal_text.h"
+
 namespace chat {
 namespace {
 
@@ -71,6 +73,22 @@ TEST(ParseCommand, UnknownCommandIsNamed) {
   const Command c = ParseCommand("/frobnicate now");
   EXPECT_EQ(c.kind, CommandKind::kInvalid);
   EXPECT_NE(c.error.find("unknown command /frobnicate"), std::string::npos);
+}
+
+// Found by fuzzing: the errors quoted the line back whole (a 7 KiB "name"
+// came back in full); they quote it through QuoteSent, cut to a short prefix.
+TEST(ParseCommand, ErrorsQuoteWhatWasSentCutToAShortPrefix) {
+  const std::string long_name(7000, 'n');
+  const Command nick = ParseCommand("/nick " + long_name + " x");
+  EXPECT_EQ(nick.kind, CommandKind::kInvalid);
+  EXPECT_NE(nick.error.find("('" + QuoteSent(long_name + " x") + "' is not one"),
+            std::string::npos);
+  EXPECT_LT(nick.error.size(), 300u);
+  const Command unknown = ParseCommand("/" + std::string(5000, 'z'));
+  EXPECT_EQ(unknown.error, "unknown command /" + std::string(kMaxQuotedChars, 'z') +
+                               "… (5000 bytes); type /help for the list (// sends a literal /)");
+  // Control characters in the quote are shown, not sent to a terminal.
+  EXPECT_NE(ParseCommand("/x\x1b[2J").error.find("/x^[[2j;"), std::string::npos);
 }
 
 }  // namespace

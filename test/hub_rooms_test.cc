@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/terminal_text.h"
 #include "server/hub.h"
 #include "server/memory_room_log.h"
 #include "test/support/manual_clock.h"
@@ -240,6 +241,18 @@ TEST_F(HubRoomsTest, OneMemberMayCreateOnlySoManyRoomsAMinuteButJoinExistingOnes
   clock_.Advance(1s);
   Say(alice, "/join r4");
   EXPECT_EQ(alice.Last().message(), "alice joined #r4");
+}
+
+// Found by fuzzing: /rooms quoted an invalid FROM back whole.
+TEST_F(HubRoomsTest, RoomsQuotesAnInvalidFromCutToAShortPrefix) {
+  Start();
+  Recorder& a = Join("a");
+  Say(a, "/rooms " + std::string(200, 'x'));
+  EXPECT_EQ(a.Last().kind(), ERROR);
+  EXPECT_EQ(a.Last().message(),
+            "usage: /rooms [FROM] ('" + std::string(kMaxQuotedChars, 'x') +
+                "… (200 bytes)' is not a room name: room name is 200 characters long; at most "
+                "32 are allowed)");
 }
 
 TEST_F(HubRoomsTest, RoomsListsOnlyRoomsWithMembersFiftyAtATimeByName) {

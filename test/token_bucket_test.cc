@@ -34,6 +34,18 @@ TEST(TokenBucket, PacingToNextTokenAtNeverExceedsTheRate) {
   EXPECT_EQ(std::chrono::duration_cast<milliseconds>(now - TimePoint{}).count(), 3000);
 }
 
+// Found by fuzzing: at 1e-300 lines per second the wait (1e300 s) was
+// converted to int64 nanoseconds, which is undefined (UBSan: float-cast-overflow).
+TEST(TokenBucket, NextTokenAtATinyRateIsCappedNotOverflowed) {
+  const auto start = TimePoint{};
+  TokenBucket bucket(1e-300, 1, start);
+  ASSERT_TRUE(bucket.TryTake(start));
+  const auto next = bucket.NextTokenAt(start);
+  EXPECT_GT(next, start);
+  EXPECT_LE(std::chrono::duration<double>(next - start).count(), TokenBucket::kMaxWaitSeconds + 1);
+  EXPECT_FALSE(bucket.TryTake(start + std::chrono::hours(24 * 365)));
+}
+
 TEST(TokenBucket, ZeroRateMeansNoLimit) {
   const auto start = TimePoint{};
   TokenBucket bucket(0, 0, start);

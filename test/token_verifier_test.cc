@@ -187,6 +187,26 @@ TEST(TokenVerifierTest, ATokenWithoutExpiryOrSubjectIsRefused) {
             std::string::npos);
 }
 
+// Found by fuzzing: exp and nbf at the int64 ends overflowed when the
+// leeway was added (UBSan: signed-integer-overflow), and a real exp beyond
+// int64 (1e300) was converted to int64 (float-cast-overflow).
+TEST(TokenVerifierTest, TimesAtTheEndsOfInt64AreCheckedWithoutOverflow) {
+  TokenVerifier verifier(Key(kSecret, TokenKey::Use::kVerify));
+  const std::string header = R"({"alg":"HS256","typ":"JWT"})";
+  const auto token = [&](const std::string& times) {
+    return Bearer(HandMadeHs256(header, R"({"sub":"alice",)" + times + "}", kSecret));
+  };
+  const std::string max = "9223372036854775807";
+  const std::string min = "-9223372036854775808";
+  EXPECT_EQ(Refusal(verifier, token(R"("exp":)" + max)), "");  // never expires
+  EXPECT_EQ(Refusal(verifier, token(R"("exp":1e300)")), "");
+  EXPECT_NE(Refusal(verifier, token(R"("exp":)" + min)).find("expired"), std::string::npos);
+  EXPECT_NE(Refusal(verifier, token(R"("exp":-1e300)")).find("expired"), std::string::npos);
+  EXPECT_EQ(Refusal(verifier, token(R"("exp":)" + max + R"(,"nbf":)" + min)), "");
+  EXPECT_NE(Refusal(verifier, token(R"("exp":)" + max + R"(,"nbf":)" + max)).find("not valid"),
+            std::string::npos);
+}
+
 TEST(TokenVerifierTest, AlgorithmNoneIsRefused) {
   TokenVerifier verifier(Key(kSecret, TokenKey::Use::kVerify));
   const std::string exp = std::to_string(kNow + 60);
