@@ -88,10 +88,11 @@ def rss_bytes(pid):
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def channel_to(address):
+def channel_to(address, options=()):
     # A local subchannel pool: each channel its own TCP connection, as separate users have
     # (gRPC would otherwise share one connection among channels to the same address).
-    return grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+    return grpc.aio.insecure_channel(
+        address, options=[("grpc.use_local_subchannel_pool", 1), *options])
 
 
 def filler(rng):
@@ -125,11 +126,12 @@ class Stats:
 class Member:
     """One Chat stream of a gRPC client: reads on a task, records what arrives."""
 
-    def __init__(self, soak, name, token, room, batch, metadata_name=None, read=True):
+    def __init__(self, soak, name, token, room, batch, metadata_name=None, read=True,
+                 channel_options=()):
         self.soak = soak
         self.name = name
         self.room = room
-        self.channel = channel_to(soak.address)
+        self.channel = channel_to(soak.address, channel_options)
         metadata = [("authorization", "Bearer " + token), ("chat-room", room)]
         if batch:
             metadata.append(("chat-batch", "1"))
@@ -143,7 +145,6 @@ class Member:
         self.acks = {}  # client_msg_id -> seq
         self.status = None  # the call's final code, once it ended
         self.details = ""
-        self.counter = 0
         self.last_seq = 0
         # Without a reader nothing is taken from the transport (a read cancelled in grpcio
         # cancels its call, so a stalled reader must never start one).
@@ -174,7 +175,8 @@ class Member:
             self.errors.append(m.message)
             self.pending.pop(m.client_msg_id, None)
             return
-        own = m.kind in (chat_pb2.CHAT, chat_pb2.ACTION) and m.user == self.name
+        # Its own line back, live (a rejoining churner's history holds its older lines).
+        own = m.kind in (chat_pb2.CHAT, chat_pb2.ACTION) and m.user == self.name and not m.replay
         if own and m.client_msg_id in self.pending:
             text, sent_at = self.pending.pop(m.client_msg_id)
             self.acks[m.client_msg_id] = m.seq
@@ -205,11 +207,10 @@ class Member:
                                  f"{self.details!r}")
 
     async def say(self, text):
-        self.counter += 1
-        msg_id = f"{self.name}.{self.counter}"
+        self.soak.stats.count["lines sent"] += 1
+        msg_id = f"{self.name}.{self.soak.stats.count['lines sent']}"  # unique across streams
         self.soak.stats.sent[self.name].add(text)
         self.pending[msg_id] = (text, time.monotonic())
-        self.soak.stats.count["lines sent"] += 1
         await self.call.write(chat_pb2.ChatMessage(message=text, client_msg_id=msg_id))
         return msg_id
 
@@ -352,7 +353,10 @@ class Soak:
         print(f"soak: {len(stayers)} stayers joined; load for {SECONDS:g} s", flush=True)
 
         started = time.monotonic()
-        stalled = Member(self, "stalled", tokens["stalled"], FLOOD_ROOM, batch=False, read=False)
+        # Without BDP probing its windows stay at HTTP/2's 64 KiB, so the server's queue for it
+        # fills within the run instead of gRPC's buffers taking megabytes first.
+        stalled = Member(self, "stalled", tokens["stalled"], FLOOD_ROOM, batch=False, read=False,
+                         channel_options=[("grpc.http2.bdp_probe", 0)])
         tasks = [asyncio.create_task(s.chat_until(self.stop, random.Random(self.rng.random())))
                  for s in stayers]
         flooders = [asyncio.create_task(self.flooder(n, tokens[n])) for n in flooder_names]
