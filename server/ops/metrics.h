@@ -59,8 +59,8 @@ class ServerMetrics {
   void StreamStarted() { Bump(streams_started_); }
   void StreamDone() { Bump(streams_done_); }
 
-  AtomicHistogram queue_depth{kQueueDepthBounds};    // messages waiting, at each enqueue
-  AtomicHistogram queued_bytes{kQueuedBytesBounds};  // bytes waiting, at each enqueue
+  AtomicHistogram queue_depth{kQueueDepthBounds};      // messages waiting, at each enqueue
+  AtomicHistogram queued_bytes{kQueuedBytesBounds};    // bytes waiting, at each enqueue
   AtomicHistogram send_to_write_ns{kLatencyBoundsNs};  // hub accept -> StartWrite
 
   std::uint64_t accepted() const { return Read(accepted_); }
@@ -77,8 +77,8 @@ class ServerMetrics {
       64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216};
   // 10 us to 10 s: the linger (1 ms) and the p99 target (2 ms) fall inside.
   static constexpr std::array<std::uint64_t, 13> kLatencyBoundsNs = {
-      10'000,     25'000,      50'000,      100'000,       250'000,       500'000,      1'000'000,
-      2'500'000,  5'000'000,   10'000'000,  100'000'000,   1'000'000'000, 10'000'000'000};
+      10'000,    25'000,    50'000,     100'000,     250'000,       500'000,       1'000'000,
+      2'500'000, 5'000'000, 10'000'000, 100'000'000, 1'000'000'000, 10'000'000'000};
 
  private:
   static void Bump(std::atomic<std::uint64_t>& counter) {
