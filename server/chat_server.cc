@@ -151,6 +151,25 @@ bool ChatServer::Start(std::string* error) {
   }
   server_->GetHealthCheckService()->SetServingStatus(ChatService::service_full_name(), true);
   connection_guard_->Watch(port_);
+  if (!options_.metrics_listen.empty()) {
+    exposer_ = MetricsExposer::Start(
+        options_.metrics_listen, metrics_,
+        [this] {
+          const ConnectionCounts connections = connection_counts();
+          return ScrapedGauges{connections.open,
+                               connections.refused_over_total,
+                               connections.refused_over_address,
+                               connections.refused_no_descriptors,
+                               streams_refused_per_ip(),
+                               hub_.member_count(),
+                               hub_.room_count()};
+        },
+        error);
+    if (!exposer_) {
+      Shutdown(std::chrono::milliseconds(0));
+      return false;
+    }
+  }
   // With an idle time of 0 every room goes as its last member leaves.
   if (options_.room_idle.count() > 0) {
     room_sweeper_ = std::make_unique<PeriodicTask>(RoomSweepInterval(options_.room_idle),
@@ -161,6 +180,7 @@ bool ChatServer::Start(std::string* error) {
 
 void ChatServer::Shutdown(std::chrono::milliseconds grace) {
   if (!server_) return;
+  exposer_.reset();  // no scrape reads the hub or the guard from here on
   // Load balancers stop sending clients here before the drain begins.
   server_->GetHealthCheckService()->SetServingStatus(false);
   room_sweeper_.reset();

@@ -48,6 +48,12 @@ int main(int argc, char** argv) {
   chat::LogAlways("chat-server listening on " + host + ":" + std::to_string(server.port()) + " (" +
                   chat::DescribeServerOptions(server_options) + ")");
 
+  if (server.metrics_port() != 0) {
+    const std::string& metrics = server_options.metrics_listen;
+    chat::LogAlways("chat-server metrics on http://" + metrics.substr(0, metrics.rfind(':')) + ":" +
+                    std::to_string(server.metrics_port()) + "/metrics");
+  }
+
   chat::MemoryTrimmer trimmer;
 
   int signal_number = 0;
