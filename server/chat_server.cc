@@ -29,8 +29,9 @@ Backlog::Limits QueueLimits(const ServerOptions& options) {
   return {options.queue_limit, options.queue_bytes, 2 * options.history};
 }
 
-HubOptions MakeHubOptions(const ServerOptions& options) {
+HubOptions MakeHubOptions(const ServerOptions& options, ServerMetrics* metrics) {
   HubOptions hub;
+  hub.metrics = metrics;
   hub.max_message_bytes = options.max_message_bytes;
   hub.rate_limit = options.rate_limit;
   hub.clock = options.clock;
@@ -73,7 +74,7 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
 
 ChatServer::ChatServer(const ServerOptions& options)
     : options_(options),
-      hub_(MakeHubOptions(options)),
+      hub_(MakeHubOptions(options, &metrics_)),
       linger_(options.batch_linger.count() > 0
                   ? std::make_unique<WriteLinger>(options.batch_linger, options.clock)
                   : nullptr),
@@ -106,8 +107,8 @@ bool ChatServer::Start(std::string* error) {
     verifier_ = std::make_unique<TokenVerifier>(std::move(key));
   }
   service_ = std::make_unique<ChatServiceImpl>(
-      hub_,
-      ChatReactor::Options{QueueLimits(options_), linger_.get(), verifier_.get(), &stream_limit_});
+      hub_, ChatReactor::Options{QueueLimits(options_), linger_.get(), verifier_.get(),
+                                 &stream_limit_, &metrics_});
 
   grpc::EnableDefaultHealthCheckService(true);
   // Linked in for its descriptor (the static library's object would be left
