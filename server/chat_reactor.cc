@@ -38,6 +38,7 @@ ChatReactor::ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options
       options_(options),
       peer_(context->peer()),
       backlog_(options.queue) {
+  options_.metrics->StreamStarted();
   if (options_.stream_limit != nullptr) {
     slot_ = options_.stream_limit->Acquire(peer_);
     if (!slot_) {
@@ -198,6 +199,8 @@ Subscriber::Delivered ChatReactor::Deliver(EnvelopePtr envelope) {
     return Delivery::kRefused;
   }
   backlog_.Pushed(*envelope);
+  options_.metrics->queue_depth.Observe(backlog_.live_messages());
+  options_.metrics->queued_bytes.Observe(backlog_.live_bytes());
   const bool backlogged = backlog_.backlogged();
   switch (queue_.Push(std::move(envelope))) {
     case WriteQueue<EnvelopePtr>::PushResult::kStartWrite:
@@ -218,6 +221,7 @@ Subscriber::Delivered ChatReactor::Deliver(EnvelopePtr envelope) {
 }
 
 void ChatReactor::CutOffLocked() {
+  options_.metrics->SlowConsumerCut();
   // Rate-limited by its nature: each stream is cut once.
   spdlog::warn("disconnecting {} ({}): {} messages ({} bytes) are waiting for it",
                name_for_logs_.empty() ? "a reader" : name_for_logs_, peer_,
@@ -326,6 +330,7 @@ void ChatReactor::OnDone() {
     }
   }
   if (joined_) spdlog::info("{} disconnected ({}), status {}", name, peer_, status);
+  options_.metrics->StreamDone();
   Unref();  // gRPC's reference; a Flush under way may hold another
 }
 
@@ -355,6 +360,11 @@ const grpc::ByteBuffer* ChatReactor::TakeNextWriteLocked() {
       queue_.TakeBatch(batching_ ? kMaxBatchMessages : 1, kMaxBatchBytes,
                        [](const EnvelopePtr& envelope) { return envelope->bytes.size(); });
   backlog_.Taken(batch);
+  const auto now = std::chrono::steady_clock::now();
+  for (const EnvelopePtr& envelope : batch) {
+    options_.metrics->send_to_write_ns.Observe(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - envelope->accepted).count()));
+  }
   // No WriteOptions::set_buffer_hint() for "more follows": chttp2 may hold a
   // hinted write, and its completion, until a later unhinted write, which we
   // only start from that completion: the stream would stall.

@@ -11,6 +11,7 @@
 #include "common/write_queue.h"
 #include "server/backlog.h"
 #include "server/hub.h"
+#include "server/ops/metrics.h"
 #include "server/peer_stream_limit.h"
 #include "server/subscriber.h"
 #include "server/token_verifier.h"
@@ -60,6 +61,8 @@ class ChatReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
     // Counts the streams open from each client address; null: no limit.
     // Outlives the reactor.
     PeerStreamLimit* stream_limit = nullptr;
+    // The server's counters (never null). Outlives the reactor.
+    ServerMetrics* metrics = nullptr;
   };
 
   ChatReactor(grpc::CallbackServerContext* context, Hub& hub, Options options);

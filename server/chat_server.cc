@@ -30,8 +30,9 @@ Backlog::Limits QueueLimits(const ServerOptions& options) {
   return {options.queue_limit, options.queue_bytes, 2 * options.history};
 }
 
-HubOptions MakeHubOptions(const ServerOptions& options) {
+HubOptions MakeHubOptions(const ServerOptions& options, ServerMetrics* metrics) {
   HubOptions hub;
+  hub.metrics = metrics;
   hub.max_message_bytes = options.max_message_bytes;
   hub.rate_limit = options.rate_limit;
   hub.clock = options.clock;
@@ -74,7 +75,7 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
 
 ChatServer::ChatServer(const ServerOptions& options)
     : options_(options),
-      hub_(MakeHubOptions(options)),
+      hub_(MakeHubOptions(options, &metrics_)),
       linger_(options.batch_linger.count() > 0
                   ? std::make_unique<WriteLinger>(options.batch_linger, options.clock)
                   : nullptr),
@@ -107,8 +108,8 @@ bool ChatServer::Start(std::string* error) {
     verifier_ = std::make_unique<TokenVerifier>(std::move(key));
   }
   service_ = std::make_unique<ChatServiceImpl>(
-      hub_,
-      ChatReactor::Options{QueueLimits(options_), linger_.get(), verifier_.get(), &stream_limit_});
+      hub_, ChatReactor::Options{QueueLimits(options_), linger_.get(), verifier_.get(),
+                                 &stream_limit_, &metrics_});
 
   grpc::EnableDefaultHealthCheckService(true);
   // Linked in for its descriptor (the static library's object would be left
@@ -152,6 +153,25 @@ bool ChatServer::Start(std::string* error) {
   }
   server_->GetHealthCheckService()->SetServingStatus(ChatService::service_full_name(), true);
   connection_guard_->Watch(port_);
+  if (!options_.metrics_listen.empty()) {
+    exposer_ = MetricsExposer::Start(
+        options_.metrics_listen, metrics_,
+        [this] {
+          const ConnectionCounts connections = connection_counts();
+          return ScrapedGauges{connections.open,
+                               connections.refused_over_total,
+                               connections.refused_over_address,
+                               connections.refused_no_descriptors,
+                               streams_refused_per_ip(),
+                               hub_.member_count(),
+                               hub_.room_count()};
+        },
+        error);
+    if (!exposer_) {
+      Shutdown(std::chrono::milliseconds(0));
+      return false;
+    }
+  }
   // With an idle time of 0 every room goes as its last member leaves.
   if (options_.room_idle.count() > 0) {
     room_sweeper_ = std::make_unique<PeriodicTask>(RoomSweepInterval(options_.room_idle),
@@ -162,6 +182,7 @@ bool ChatServer::Start(std::string* error) {
 
 void ChatServer::Shutdown(std::chrono::milliseconds grace) {
   if (!server_) return;
+  exposer_.reset();  // no scrape reads the hub or the guard from here on
   // Load balancers stop sending clients here before the drain begins.
   server_->GetHealthCheckService()->SetServingStatus(false);
   room_sweeper_.reset();

@@ -9,6 +9,8 @@
 #include "server/access/accept_guard.h"
 #include "server/chat_service.h"
 #include "server/hub.h"
+#include "server/ops/metrics.h"
+#include "server/ops/metrics_exposer.h"
 #include "server/peer_stream_limit.h"
 #include "server/periodic_task.h"
 #include "server/server_options.h"
@@ -33,6 +35,9 @@ class ChatServer {
 
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
+  // The port /metrics is served on (0: --metrics-listen is off, or not started).
+  int metrics_port() const { return exposer_ ? exposer_->port() : 0; }
+  const ServerMetrics& metrics() const { return metrics_; }
   Hub& hub() { return hub_; }
   // Connections open and refused at the connection limits (zeros before Start
   // and after Shutdown).
@@ -53,6 +58,8 @@ class ChatServer {
 
  private:
   ServerOptions options_;
+  ServerMetrics
+      metrics_;  // this server's counters (not a global: servers in a process count apart)
   Hub hub_;
   std::unique_ptr<WriteLinger> linger_;  // null when batch_linger is 0; stopped after the server
   std::unique_ptr<TokenVerifier> verifier_;   // null without --auth-jwt-key; outlives the server
@@ -62,6 +69,8 @@ class ChatServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<PeriodicTask> room_sweeper_;  // reclaims idle rooms on a quiet server
+  // Last: destroyed (and reset by Shutdown) first, as a scrape reads the hub and the guard.
+  std::unique_ptr<MetricsExposer> exposer_;
 };
 
 }  // namespace chat

@@ -3,6 +3,7 @@
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/slice.h>
 
+#include <chrono>
 #include <memory>
 
 #include "chat.pb.h"
@@ -16,6 +17,8 @@ struct Envelope {
   ChatMessage message;
   grpc::Slice bytes;      // the serialised message (reference-counted, never copied)
   grpc::ByteBuffer wire;  // `bytes` as a frame of its own
+  // When the hub made it: the start of chat_send_to_write_seconds.
+  std::chrono::steady_clock::time_point accepted = std::chrono::steady_clock::now();
 };
 
 using EnvelopePtr = std::shared_ptr<const Envelope>;

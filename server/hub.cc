@@ -20,6 +20,7 @@ std::int64_t Hub::NowUnixMs() {
 
 Hub::Hub(HubOptions options)
     : options_(std::move(options)),
+      metrics_(options_.metrics != nullptr ? options_.metrics : &own_metrics_),
       lifecycle_(options_.room_idle, std::string(kDefaultRoom)),
       room_limit_log_(std::chrono::seconds(10)),
       presence_(options_.presence.coalesce_above, options_.presence.interval) {
@@ -451,6 +452,7 @@ void Hub::NoticeLocked(Member& member, Kind kind, std::string text,
 
 void Hub::DeliverLocked(Member& member, EnvelopePtr envelope) {
   const Subscriber::Delivered delivered = member.subscriber->Deliver(std::move(envelope));
+  if (delivered.delivery != Subscriber::Delivery::kRefused) metrics_->Delivered();
   if (delivered.backlogged != member.backlogged &&
       delivered.delivery != Subscriber::Delivery::kRefused) {
     SetBacklogLocked(member, delivered.backlogged);

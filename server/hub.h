@@ -19,6 +19,7 @@
 #include "common/mutex.h"
 #include "common/token_bucket.h"
 #include "server/alarm_timer.h"
+#include "server/ops/metrics.h"
 #include "server/presence_coalescer.h"
 #include "server/room_lifecycle.h"
 #include "server/room_log.h"
@@ -47,6 +48,8 @@ struct HubOptions {
   std::size_t new_rooms_per_minute = 0;
   // Joins and leaves in big rooms, announced together (off unless set).
   PresenceOptions presence;
+  // Where the hub counts what it accepts, refuses and delivers; null: its own, unread.
+  ServerMetrics* metrics = nullptr;
 };
 
 // What a signed token lets its holder do. The default, with authentication
@@ -331,6 +334,8 @@ class Hub {
   static constexpr Clock::duration kHeldNoticeEvery = std::chrono::seconds(30);
 
   const HubOptions options_;
+  ServerMetrics own_metrics_;     // when options_.metrics is null
+  ServerMetrics* const metrics_;  // relaxed atomics: bumped under mu_ without cost
 
   mutable Mutex mu_;
   std::unordered_map<Subscriber*, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);

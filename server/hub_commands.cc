@@ -42,15 +42,19 @@ void Hub::ReceiveLocked(Subscriber* subscriber, std::string_view text,
   // The id is checked first: the errors below echo it back.
   if (client_msg_id.size() > kMaxClientMsgIdLength ||
       CheckChatText(client_msg_id, kMaxClientMsgIdLength)) {
+    metrics_->Refused(Refusal::kInvalid);
     NoticeLocked(member, ERROR,
                  "not sent: client_msg_id must be at most 64 bytes of printable UTF-8");
   } else if (!member.flood_control.TryTake(options_.clock->Now())) {
+    metrics_->Refused(Refusal::kRateLimit);
     NoticeLocked(member, ERROR,
                  "not sent: slow down, at most " +
                      std::to_string(static_cast<int>(options_.rate_limit)) + " lines per second",
                  client_msg_id);
   } else if (auto problem = CheckChatText(text, options_.max_message_bytes)) {
     spdlog::debug("refused a message from {}: {}", member.name, *problem);
+    metrics_->Refused(text.size() > options_.max_message_bytes ? Refusal::kTooLong
+                                                               : Refusal::kInvalid);
     NoticeLocked(member, ERROR, "not sent: " + *problem, client_msg_id);
   } else if (!text.empty()) {
     Command command = ParseCommand(text);
@@ -96,6 +100,7 @@ void Hub::ReceiveLocked(Subscriber* subscriber, std::string_view text,
         break;
       }
       case CommandKind::kInvalid:
+        metrics_->Refused(Refusal::kInvalid);
         NoticeLocked(member, ERROR, std::move(command.error), client_msg_id);
         break;
     }
@@ -109,6 +114,7 @@ void Hub::SayLocked(Member& member, std::string text, std::string_view client_ms
   message.set_user(member.name);
   message.set_message(std::move(text));
   message.set_client_msg_id(std::string(client_msg_id));
+  metrics_->Accepted();
   BroadcastLocked(member.room, std::move(message));
 }
 
@@ -119,6 +125,7 @@ void Hub::ActionLocked(Member& member, const std::string& action, std::string_vi
   message.set_subject(member.name);
   message.set_message("* " + member.name + " " + action);
   message.set_client_msg_id(std::string(client_msg_id));
+  metrics_->Accepted();
   BroadcastLocked(member.room, std::move(message));
 }
 
@@ -126,12 +133,14 @@ void Hub::PrivateLocked(Member& member, const std::string& to, const std::string
                         std::string_view client_msg_id) {
   const auto it = by_name_.find(NameKey(to));
   if (it == by_name_.end()) {
+    metrics_->Refused(Refusal::kNoRecipient);
     NoticeLocked(member, ERROR, "not sent: nobody called '" + QuoteSent(to) + "' is online",
                  client_msg_id);
     return;
   }
   Member& recipient = *it->second;
   if (!recipient.private_inbox.TryTake(options_.clock->Now())) {
+    metrics_->Refused(Refusal::kRecipientBusy);
     NoticeLocked(member, ERROR,
                  "not sent: " + recipient.name +
                      " is getting too many private messages right now; try again in a moment",
@@ -145,6 +154,7 @@ void Hub::PrivateLocked(Member& member, const std::string& to, const std::string
   message.set_message(text);
   message.set_client_msg_id(std::string(client_msg_id));
   message.set_time_unix_ms(NowUnixMs());
+  metrics_->Accepted();
   const EnvelopePtr envelope = MakeEnvelope(std::move(message));
   DeliverLocked(recipient, envelope);
   if (&recipient != &member) DeliverLocked(member, envelope);  // the sender's acknowledgement
@@ -163,6 +173,7 @@ void Hub::SwitchRoomLocked(Member& member, const std::string& room,
     return;
   }
   if (!member.permissions.AllowsRoom(normalized)) {
+    metrics_->Refused(Refusal::kPermission);
     NoticeLocked(member, ERROR,
                  "your token does not let you into #" + normalized + " (it allows " +
                      member.permissions.RoomList() + ")",
@@ -181,6 +192,7 @@ void Hub::SwitchRoomLocked(Member& member, const std::string& room,
 
 void Hub::RenameLocked(Member& member, const std::string& name, std::string_view client_msg_id) {
   if (member.permissions.fixed_name) {
+    metrics_->Refused(Refusal::kPermission);
     NoticeLocked(member, ERROR,
                  "your name comes from your token on this server; /nick is not available",
                  client_msg_id);

@@ -101,6 +101,12 @@ int main(int argc, char** argv) {
   notifier.Ready("listening on " + address);
   notifier.StartWatchdog([&server] { return server.Alive(); });
 
+  if (server.metrics_port() != 0) {
+    const std::string& metrics = server_options.metrics_listen;
+    chat::LogAlways("chat-server metrics on http://" + metrics.substr(0, metrics.rfind(':')) + ":" +
+                    std::to_string(server.metrics_port()) + "/metrics");
+  }
+
   chat::MemoryTrimmer trimmer;
 
   int signal_number = 0;

@@ -243,6 +243,14 @@ const OptionSpec kOptions[] = {
   {"reflection", "", "serve gRPC reflection (--reflection=false turns it off)",
    [](const ServerOptions& o) { return Show(o.reflection); },
    [](ServerOptions& o, const std::string& t) { return ParseSwitch(t, &o.reflection); }},
+  {"metrics-listen", "ADDR", "serve Prometheus metrics on http://ADDR/metrics (HOST:PORT, port 0 "
+   "picks one); empty = off",
+   [](const ServerOptions& o) { return o.metrics_listen; },
+   [](ServerOptions& o, const std::string& t) -> Problem {
+     if (!t.empty() && t.find(':') == std::string::npos) return "must be HOST:PORT, not '" + t + "'";
+     o.metrics_listen = t;
+     return std::nullopt;
+   }},
   {"log-level", "LEVEL", "trace, debug, info, warn, error, critical or off",
    [](const ServerOptions& o) { return o.log_level; },
    [](ServerOptions& o, const std::string& t) -> Problem {

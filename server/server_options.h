@@ -108,6 +108,9 @@ struct ServerOptions {
   // client's HTTP/2 preface and SETTINGS) is closed, so connections that send
   // nothing cannot pile up (gRPC's default waits 120 s).
   std::chrono::seconds handshake_timeout{10};
+  // Where Prometheus scrapes /metrics (HOST:PORT; port 0 picks one); "" =
+  // off: an open port is for operators who ask for it, like --listen.
+  std::string metrics_listen;
 };
 
 // Every option of chat-server (its name, help, default, range) has one home:
