@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
   notifier.StartWatchdog([&server] { return server.Alive(); });
 
   if (server.metrics_port() != 0) {
-    const std::string& metrics = server_options.metrics_listen;
+    const std::string& metrics = options.metrics_listen;
     chat::LogAlways("chat-server metrics on http://" + metrics.substr(0, metrics.rfind(':')) + ":" +
                     std::to_string(server.metrics_port()) + "/metrics");
   }

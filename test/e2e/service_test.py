@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.request
 
 from harness import SERVER, PipeClient, Server, wait_until
 
@@ -189,6 +190,65 @@ class LogFileTest(unittest.TestCase):
         self.assertEqual({"time", "level", "message"}, set(lines[0]))
         self.assertTrue(any(l["message"] == "stopped" for l in lines))
         self.assertTrue(all(l["time"].endswith("Z") for l in lines))
+
+
+class MetricsTest(unittest.TestCase):
+    """--metrics-listen: Prometheus text scraped from the real server after some chat."""
+
+    def scrape(self, url):
+        with urllib.request.urlopen(url, timeout=10) as response:
+            self.assertEqual(response.status, 200)
+            return response.read().decode()
+
+    @staticmethod
+    def values(text):
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                out[name] = float(value)
+        return out
+
+    def test_counters_after_some_chat(self):
+        server = Server(extra=("--metrics-listen", "127.0.0.1:0", "--max-message-bytes", "100"))
+        self.addCleanup(server.stop)
+        line = next(l for l in server.log.snapshot() if "metrics on http://" in l)
+        url = line[line.index("http://"):].split()[0]
+        alice = PipeClient(server.address, "alice", room="m")
+        self.addCleanup(alice.kill)
+        bob = PipeClient(server.address, "bob", room="m")
+        self.addCleanup(bob.kill)
+        self.assertTrue(alice.wait_joined() and bob.wait_joined())
+        alice.send("hello")
+        alice.send("x" * 200)  # over --max-message-bytes: refused as too long
+        alice.send("/msg nobody hi")  # nobody of that name: refused
+        self.assertTrue(bob.wait_for_text("hello"))
+        self.assertTrue(wait_until(lambda: any(m["kind"] == "error" for m in alice.messages())))
+
+        def counted():
+            v = self.values(self.scrape(url))
+            return (v.get("chat_messages_accepted_total") == 1 and
+                    v.get('chat_messages_refused_total{reason="too_long"}') == 1)
+        self.assertTrue(wait_until(counted, 10), self.scrape(url))
+        text = self.scrape(url)
+        v = self.values(text)
+        self.assertEqual(v.get('chat_messages_refused_total{reason="no_recipient"}'), 1, text)
+        self.assertEqual(v.get('chat_messages_refused_total{reason="rate_limit"}'), 0, text)
+        self.assertEqual(v["chat_members"], 2)
+        self.assertEqual(v["chat_streams_open"], 2)
+        self.assertEqual(v["chat_rooms"], 1)  # #m (the lobby exists once someone enters it)
+        self.assertGreaterEqual(v["chat_connections_open"], 2)
+        # "hello" went to both members; every delivery was queued once.
+        self.assertGreaterEqual(v["chat_deliveries_total"], 2)
+        self.assertEqual(v["chat_deliveries_total"], v["chat_queue_depth_messages_count"], text)
+        self.assertEqual(v["chat_slow_consumers_cut_total"], 0)
+        self.assertTrue(any(k.startswith("chat_build_info{") and val == 1 for k, val in v.items()))
+        # Every family says what it is.
+        families = {k.split("{")[0] for k in v if k.startswith("chat_")}
+        for family in {f.rsplit("_bucket", 1)[0].rsplit("_count", 1)[0].rsplit("_sum", 1)[0]
+                       for f in families}:
+            self.assertIn("# TYPE " + family + " ", text)
+            self.assertIn("# HELP " + family + " ", text)
 
 
 if __name__ == "__main__":
